@@ -75,7 +75,7 @@ type Bond struct {
 // BondParams are the bonding driver options, with netplan's names and units.
 // Zero values mean "not set".
 type BondParams struct {
-	Mode               string `json:"mode,omitempty"` // netplan name: balance-rr, active-backup, balance-xor, broadcast, 802.3ad, balance-tlb, balance-alb
+	Mode               string `json:"mode,omitempty"`                 // netplan name: balance-rr, active-backup, balance-xor, broadcast, 802.3ad, balance-tlb, balance-alb
 	MIIMonitorInterval int    `json:"mii_monitor_interval,omitempty"` // ms
 	TransmitHashPolicy string `json:"transmit_hash_policy,omitempty"` // layer2, layer3+4, layer2+3, encap2+3, encap3+4
 	LACPRate           string `json:"lacp_rate,omitempty"`            // slow, fast
