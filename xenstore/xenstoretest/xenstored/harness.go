@@ -1,0 +1,280 @@
+// Package xenstored runs Debian's real XenStore daemons (the C xenstored
+// and the OCaml oxenstored from xen-utils-4.17) on a machine without Xen, so
+// tests exercise our client and agent against the server a real host runs.
+//
+// The daemons are unmodified; an LD_PRELOAD shim (fakexen.c, compiled with
+// gcc on first use) fakes the hypervisor calls they make at start-up and
+// keeps every file they write inside a per-test state directory. Clients
+// reach the daemon through the returned unix socket (set XENSTORED_PATH to
+// it for the xenstore-* tools and pyxs). Every socket client is privileged
+// dom0; relative paths resolve under /local/domain/0.
+package xenstored
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"guestbridge/internal/testenv"
+)
+
+// Impl names one of the two XenStore daemon implementations.
+type Impl string
+
+const (
+	C     Impl = "xenstored"  // the C daemon (tools/xenstore)
+	OCaml Impl = "oxenstored" // the OCaml daemon (tools/ocaml/xenstored)
+)
+
+// BinDir is where Debian's xen-utils-4.17 installs the daemons.
+const BinDir = "/usr/lib/xen-4.17/bin"
+
+const (
+	readyTimeout = 10 * time.Second
+	stopGrace    = 3 * time.Second
+)
+
+var (
+	runningMu sync.Mutex
+	running   = map[string]*daemon{} // by socket path, for Restart
+)
+
+// Start runs impl with a fresh, empty store and returns its socket path.
+// The daemon is stopped when the test ends; if the test failed, its log is
+// printed. Outside CI the test is skipped when the daemon or gcc is missing.
+func Start(t testing.TB, impl Impl) (socketPath string) {
+	t.Helper()
+	if impl != C && impl != OCaml {
+		t.Fatalf("xenstored.Start: unknown implementation %q", impl)
+	}
+	bin := testenv.RequireFile(t, filepath.Join(BinDir, string(impl)))
+	gcc := testenv.RequireCommand(t, "gcc")
+	shim, err := buildShim(gcc)
+	if err != nil {
+		t.Fatalf("xenstored.Start: %v", err)
+	}
+	dir := stateDir(t)
+	d, err := newDaemon(impl, bin, shim, dir)
+	if err != nil {
+		t.Fatalf("xenstored.Start: %v", err)
+	}
+	t.Cleanup(func() {
+		d.stop()
+		runningMu.Lock()
+		delete(running, d.socket)
+		runningMu.Unlock()
+		if t.Failed() {
+			t.Logf("%s log (%s):\n%s", impl, d.logPath, d.logTail())
+		}
+	})
+	if err := d.start(); err != nil {
+		t.Fatalf("xenstored.Start(%s): %v\nlog:\n%s", impl, err, d.logTail())
+	}
+	runningMu.Lock()
+	running[d.socket] = d
+	runningMu.Unlock()
+	return d.socket
+}
+
+// Restart stops the daemon serving socketPath (SIGTERM, SIGKILL after 3 s)
+// and starts the same implementation again on the same socket and state
+// directory. Like a real daemon restart, the store starts out empty again.
+func Restart(t testing.TB, socketPath string) {
+	t.Helper()
+	runningMu.Lock()
+	d := running[socketPath]
+	runningMu.Unlock()
+	if d == nil {
+		t.Fatalf("xenstored.Restart: no daemon started on %s", socketPath)
+	}
+	d.stop()
+	if err := d.start(); err != nil {
+		t.Fatalf("xenstored.Restart(%s): %v\nlog:\n%s", d.impl, err, d.logTail())
+	}
+}
+
+// stateDir returns a directory short enough for a unix socket path
+// (sun_path is 108 bytes): t.TempDir when it is, else a /tmp directory.
+func stateDir(t testing.TB) string {
+	dir := t.TempDir()
+	if len(dir)+len("/socket") < 100 {
+		return dir
+	}
+	dir, err := os.MkdirTemp("/tmp", "xsd")
+	if err != nil {
+		t.Fatalf("xenstored: state dir: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// daemon is one daemon process plus the state directory it lives in.
+type daemon struct {
+	impl    Impl
+	bin     string
+	shim    string
+	dir     string
+	socket  string
+	logPath string
+
+	cmd  *exec.Cmd
+	done chan struct{} // closed when cmd has been waited for
+}
+
+func newDaemon(impl Impl, bin, shim, dir string) (*daemon, error) {
+	d := &daemon{
+		impl: impl, bin: bin, shim: shim, dir: dir,
+		socket:  filepath.Join(dir, "socket"),
+		logPath: filepath.Join(dir, "daemon.log"),
+	}
+	if err := writeFakeXen(filepath.Join(dir, "fake")); err != nil {
+		return nil, err
+	}
+	if impl == OCaml {
+		if err := writeOxenstoredConf(d.confPath(), dir); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+func (d *daemon) confPath() string { return filepath.Join(d.dir, "oxenstored.conf") }
+
+// writeFakeXen creates the files the shim serves in place of /proc/xen.
+func writeFakeXen(fake string) error {
+	if err := os.MkdirAll(fake, 0o755); err != nil {
+		return err
+	}
+	// No newline: oxenstored's int_of_string rejects "1\n", and the kernel's
+	// /proc/xen/xsd_port has none either.
+	if err := os.WriteFile(filepath.Join(fake, "xsd_port"), []byte("1"), 0o644); err != nil {
+		return err
+	}
+	// A zeroed page standing in for dom0's ring.
+	return os.WriteFile(filepath.Join(fake, "xsd_kva"), make([]byte, 4096), 0o644)
+}
+
+// writeOxenstoredConf writes Debian's defaults with every file path moved
+// into dir, so nothing is written to /var/run or /var/log.
+func writeOxenstoredConf(path, dir string) error {
+	conf := fmt.Sprintf(`# generated by guestbridge xenstoretest/xenstored
+pid-file = %[1]s/oxenstored.pid
+test-eagain = false
+merge-activate = true
+conflict-burst-limit = 5.0
+conflict-max-history-seconds = 0.05
+conflict-rate-limit-is-aggregate = true
+perms-activate = true
+perms-watch-activate = true
+quota-activate = true
+quota-maxentity = 1000
+quota-maxsize = 2048
+quota-maxwatch = 100
+quota-transaction = 10
+quota-maxrequests = 1024
+quota-path-max = 1024
+quota-maxoutstanding = 1024
+quota-maxwatchevents = 1024
+persistent = false
+xenstored-log-file = %[1]s/oxenstored.log
+access-log-file = %[1]s/oxenstored-access.log
+xenstored-kva = /proc/xen/xsd_kva
+xenstored-port = /proc/xen/xsd_port
+`, dir)
+	return os.WriteFile(path, []byte(conf), 0o644)
+}
+
+func (d *daemon) args() []string {
+	if d.impl == OCaml {
+		return []string{"--no-fork", "--config-file", d.confPath()}
+	}
+	// -N: stay in the foreground. Not -D: in 4.17 that path never creates
+	// the store and the first request crashes the daemon.
+	return []string{"-N"}
+}
+
+func (d *daemon) start() error {
+	logf, err := os.OpenFile(d.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer logf.Close() // the child keeps its own copy
+	fmt.Fprintf(logf, "=== starting %s %s\n", d.bin, strings.Join(d.args(), " "))
+
+	cmd := exec.Command(d.bin, d.args()...)
+	cmd.Dir = d.dir
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Env = append(os.Environ(),
+		"LD_PRELOAD="+d.shim,
+		"FAKEXEN_DIR="+filepath.Join(d.dir, "fake"),
+		"FAKEXEN_SOCKET="+d.socket,
+		"FAKEXEN_RUNDIR="+d.dir,
+		"XENSTORED_PATH="+d.socket,
+		"XENSTORED_RUNDIR="+d.dir,
+	)
+	// Own session: signals to the test's process group do not reach it, and
+	// stop can kill everything it spawned.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	d.cmd = cmd
+	d.done = make(chan struct{})
+	go func() { cmd.Wait(); close(d.done) }()
+	return d.waitReady()
+}
+
+// waitReady polls until the daemon answers a READ of "/": oxenstored binds
+// its socket before it can serve, so the socket existing is not enough.
+func (d *daemon) waitReady() error {
+	deadline := time.Now().Add(readyTimeout)
+	var last error
+	for time.Now().Before(deadline) {
+		select {
+		case <-d.done:
+			return fmt.Errorf("daemon exited during start-up: %v", d.cmd.ProcessState)
+		default:
+		}
+		if last = probe(d.socket); last == nil {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	d.stop()
+	return fmt.Errorf("daemon did not answer on %s within %v: %v", d.socket, readyTimeout, last)
+}
+
+// stop sends SIGTERM to the daemon's session, then SIGKILL after stopGrace.
+func (d *daemon) stop() {
+	if d.cmd == nil {
+		return
+	}
+	pid := d.cmd.Process.Pid
+	syscall.Kill(-pid, syscall.SIGTERM)
+	select {
+	case <-d.done:
+	case <-time.After(stopGrace):
+		syscall.Kill(-pid, syscall.SIGKILL)
+		<-d.done
+	}
+	d.cmd = nil
+}
+
+// logTail returns the end of the daemon log for failure messages.
+func (d *daemon) logTail() string {
+	b, err := os.ReadFile(d.logPath)
+	if err != nil {
+		return "(no log: " + err.Error() + ")"
+	}
+	const max = 16 << 10
+	if len(b) > max {
+		b = append([]byte("...\n"), b[len(b)-max:]...)
+	}
+	return string(b)
+}
