@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"os"
+
+	"guestbridge/agent"
+	"guestbridge/xenstore"
+)
+
+func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags("agent")
+	sock := fs.String("xenstore", "", "XenStore socket or device (default: $XENSTORED_PATH, the socket, then /dev/xen/xenbus)")
+	rootDir := rootFlag(fs)
+	mode := fs.String("mode", modeAuto, "how resetnetwork applies vm-data: auto, seed (cloud-init) or apply")
+	stateDir := fs.String("state-dir", "/run/guestbridge", "where the network state of earlier runs is kept")
+	allowUpdate := fs.Bool("allow-update", false, "let the host replace this binary (agentupdate; https only)")
+	allowInsecure := fs.Bool("allow-insecure-update", false, "with --allow-update, also accept http URLs")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *allowInsecure && !*allowUpdate {
+		return usagef("--allow-insecure-update needs --allow-update")
+	}
+	root, err := systemRoot(*rootDir)
+	if err != nil {
+		return err
+	}
+	m, err := resolveMode(*mode, root)
+	if err != nil {
+		return err
+	}
+	// XenStore may come up after us (seed 003: the old agent died here): wait.
+	c, err := xenstore.WaitDial(ctx, *sock, logf)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before XenStore appeared: a clean exit
+		}
+		return err
+	}
+	defer c.Close()
+	resetNetwork := func(ctx context.Context) error {
+		vd, err := xenstore.ReadVMData(ctx, c)
+		if err != nil {
+			return err
+		}
+		if root.Live {
+			vd.LocalMACs = localNames()
+		}
+		inst, err := xenstore.ParseVMData(vd)
+		if err != nil {
+			return err
+		}
+		for _, w := range inst.Warnings {
+			logf("warning: %s", w)
+		}
+		inst.Source = "xenstore"
+		return provision(ctx, m, root, *stateDir, inst, os.Stderr)
+	}
+	a := agent.New(c, agent.SystemActions{Root: root, ResetNetworkFunc: resetNetwork}, agent.Options{
+		Version:             version,
+		AllowUpdate:         *allowUpdate,
+		AllowInsecureUpdate: *allowInsecure,
+		Logf:                logf,
+		Ready:               notifyReady,
+	})
+	logf("agent serving XenStore requests (mode %s)", m)
+	err = a.Run(ctx)
+	if ctx.Err() != nil {
+		logf("agent stopped")
+		return nil
+	}
+	return err
+}
+
+// notifyReady tells systemd (Type=notify) that the agent is serving.
+func notifyReady() {
+	addr := os.Getenv("NOTIFY_SOCKET")
+	if addr == "" {
+		return
+	}
+	if addr[0] == '@' {
+		addr = "\x00" + addr[1:] // abstract socket
+	}
+	conn, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: addr, Net: "unixgram"})
+	if err != nil {
+		logf("warning: sd_notify: %v", err)
+		return
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("READY=1")); err != nil {
+		logf("warning: sd_notify: %v", err)
+	}
+}

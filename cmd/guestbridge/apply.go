@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"guestbridge/datasource"
+	"guestbridge/netconf"
+	"guestbridge/netconf/apply"
+	"guestbridge/system"
+)
+
+// applyParts are the pieces `apply --only` can select, in the order applied.
+// Network goes first: it is the step most likely to fail, and it rolls
+// itself back, so a failure there leaves every file untouched.
+var applyParts = []string{"network", "hostname", "dns", "keys", "password", "files"}
+
+func runApply(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags("apply")
+	src := sourceFlag(fs)
+	rootDir := rootFlag(fs)
+	dryRun := fs.Bool("dry-run", false, "print what would change and change nothing")
+	only := fs.StringSlice("only", nil, "apply only these parts: "+strings.Join(applyParts, ","))
+	stateDir := fs.String("state-dir", "/run/guestbridge", "where the network state of earlier runs is kept")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	parts, err := selectParts(*only)
+	if err != nil {
+		return err
+	}
+	root, err := systemRoot(*rootDir)
+	if err != nil {
+		return err
+	}
+	names := localNames()
+	if !root.Live {
+		names = nil
+	}
+	inst, err := readInstance(ctx, *src, names)
+	if err != nil {
+		return err
+	}
+	m := machine{root: root, parts: parts, dryRun: *dryRun, stateDir: *stateDir}
+	lines, err := m.apply(ctx, inst)
+	for _, l := range lines {
+		fmt.Fprintln(stdout, l)
+	}
+	if err != nil {
+		return err
+	}
+	if len(lines) == 0 {
+		fmt.Fprintln(stdout, "no changes")
+	}
+	return nil
+}
+
+func selectParts(only []string) (map[string]bool, error) {
+	parts := map[string]bool{}
+	if len(only) == 0 {
+		for _, p := range applyParts {
+			parts[p] = true
+		}
+		return parts, nil
+	}
+	for _, p := range only {
+		if !slices.Contains(applyParts, p) {
+			return nil, usagef("--only %q: want some of %s", p, strings.Join(applyParts, ","))
+		}
+		parts[p] = true
+	}
+	return parts, nil
+}
+
+// machine applies an Instance to this machine (or to an offline root).
+type machine struct {
+	root     system.Root
+	parts    map[string]bool
+	dryRun   bool
+	stateDir string
+}
+
+// apply runs the selected parts and returns one line per change made (or,
+// with dryRun, planned).
+func (m machine) apply(ctx context.Context, inst *datasource.Instance) ([]string, error) {
+	var lines []string
+	note := func(format string, args ...any) {
+		prefix := ""
+		if m.dryRun {
+			prefix = "would "
+		}
+		lines = append(lines, prefix+fmt.Sprintf(format, args...))
+	}
+	if m.parts["network"] && inst.Network != nil {
+		if !m.root.Live {
+			logf("warning: --root is not /: network not applied (offline mode changes files only)")
+		} else {
+			rep, err := apply.Apply(ctx, inst.Network, apply.Options{DryRun: m.dryRun, StateDir: m.stateDir, Logf: logf})
+			for _, w := range rep.Warnings {
+				logf("warning: %s", w)
+			}
+			for _, c := range rep.Changes {
+				lines = append(lines, fmt.Sprintf("network: %s %s %s", c.Op, c.Link, c.What))
+			}
+			if err != nil {
+				return lines, fmt.Errorf("network: %w (changes of this run rolled back)", err)
+			}
+		}
+	}
+	if m.parts["hostname"] && inst.Hostname != "" {
+		changed, err := m.step(func() (bool, error) { return m.root.SetHostname(inst.Hostname) })
+		if err != nil {
+			return lines, fmt.Errorf("hostname: %w", err)
+		}
+		if changed {
+			note("set hostname %s", inst.Hostname)
+		}
+	}
+	if m.parts["dns"] {
+		if servers, search := allNameservers(inst.Network); len(servers) > 0 {
+			changed, err := m.step(func() (bool, error) { return m.root.SetDNS(servers, search) })
+			if err != nil {
+				return lines, fmt.Errorf("dns: %w", err)
+			}
+			if changed {
+				note("set nameservers %v", servers)
+			}
+		}
+	}
+	if m.parts["keys"] && len(inst.PublicKeys) > 0 {
+		changed, err := m.step(func() (bool, error) { return m.root.SetAuthorizedKeys("root", inst.PublicKeys) })
+		if err != nil {
+			return lines, fmt.Errorf("ssh keys: %w", err)
+		}
+		if changed {
+			note("set %d ssh key(s) for root", len(inst.PublicKeys))
+		}
+	}
+	if m.parts["password"] && inst.AdminPass != "" {
+		changed, err := m.step(func() (bool, error) { return m.root.EnsurePassword("root", inst.AdminPass.Reveal()) })
+		if err != nil {
+			return lines, fmt.Errorf("password: %w", err)
+		}
+		if changed {
+			note("set root's password")
+		}
+	}
+	if m.parts["files"] {
+		for _, f := range inst.Files {
+			changed, err := m.step(func() (bool, error) { return m.root.InjectFile(f.Path, f.Content) })
+			if err != nil {
+				return lines, fmt.Errorf("file %s: %w", f.Path, err)
+			}
+			if changed {
+				note("write %s", f.Path)
+			}
+		}
+	}
+	return lines, nil
+}
+
+// step runs a file change, or in dry-run mode reports that it would run.
+// (The system package has no dry-run; a dry run lists every selected step.)
+func (m machine) step(do func() (bool, error)) (bool, error) {
+	if m.dryRun {
+		return true, nil
+	}
+	return do()
+}
+
+// allNameservers gathers the machine-wide DNS list for resolv.conf: the
+// global servers first, then each interface's, without duplicates.
+func allNameservers(c *netconf.Config) ([]netip.Addr, []string) {
+	if c == nil {
+		return nil, nil
+	}
+	var servers []netip.Addr
+	var search []string
+	add := func(ns []netip.Addr, s []string) {
+		for _, a := range ns {
+			if !slices.Contains(servers, a) {
+				servers = append(servers, a)
+			}
+		}
+		for _, d := range s {
+			if !slices.Contains(search, d) {
+				search = append(search, d)
+			}
+		}
+	}
+	add(c.Nameservers, c.Search)
+	for _, e := range c.Ethernets {
+		add(e.Nameservers, e.Search)
+	}
+	for _, b := range c.Bonds {
+		add(b.Nameservers, b.Search)
+	}
+	for _, v := range c.VLANs {
+		add(v.Nameservers, v.Search)
+	}
+	return servers, search
+}

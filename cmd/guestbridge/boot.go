@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"guestbridge/datasource"
+	"guestbridge/nocloud"
+	"guestbridge/system"
+)
+
+// Modes of boot and of the agent's resetnetwork.
+const (
+	modeAuto  = "auto"  // seed when cloud-init is installed, else apply
+	modeSeed  = "seed"  // hand everything to cloud-init
+	modeApply = "apply" // configure the machine ourselves
+)
+
+// cloudInitInstalled tells whether the image (live or under --root) has cloud-init.
+func cloudInitInstalled(root system.Root) bool {
+	for _, p := range []string{"usr/bin/cloud-init", "usr/local/bin/cloud-init"} {
+		if _, err := os.Stat(filepath.Join(root.Dir, p)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+func resolveMode(mode string, root system.Root) (string, error) {
+	switch mode {
+	case modeSeed, modeApply:
+		return mode, nil
+	case modeAuto:
+		if cloudInitInstalled(root) {
+			return modeSeed, nil
+		}
+		return modeApply, nil
+	}
+	return "", usagef("--mode %q: want auto, seed or apply", mode)
+}
+
+func runBoot(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags("boot")
+	src := sourceFlag(fs)
+	rootDir := rootFlag(fs)
+	mode := fs.String("mode", modeAuto, "auto (seed when cloud-init is installed, else apply), seed or apply")
+	stateDir := fs.String("state-dir", "/run/guestbridge", "where the network state of earlier runs is kept")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	root, err := systemRoot(*rootDir)
+	if err != nil {
+		return err
+	}
+	m, err := resolveMode(*mode, root)
+	if err != nil {
+		return err
+	}
+	names := localNames()
+	if !root.Live {
+		names = nil
+	}
+	inst, err := readInstance(ctx, *src, names)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "source %s, mode %s\n", inst.Source, m)
+	return provision(ctx, m, root, *stateDir, inst, stdout)
+}
+
+// provision hands inst to cloud-init or applies it, per mode. It is what boot
+// does once and what the agent's resetnetwork does again.
+func provision(ctx context.Context, mode string, root system.Root, stateDir string, inst *datasource.Instance, stdout io.Writer) error {
+	if mode == modeSeed {
+		return writeSeed(root, inst, nocloud.Options{PinDatasource: true}, stdout)
+	}
+	parts, _ := selectParts(nil)
+	lines, err := machine{root: root, parts: parts, stateDir: stateDir}.apply(ctx, inst)
+	for _, l := range lines {
+		fmt.Fprintln(stdout, l)
+	}
+	if err == nil && len(lines) == 0 {
+		fmt.Fprintln(stdout, "no changes")
+	}
+	return err
+}

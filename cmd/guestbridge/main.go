@@ -1,0 +1,127 @@
+// Command guestbridge makes a cloud VM a proper citizen of its cloud: it reads
+// an OpenStack config drive or XenStore, hands the result to cloud-init as a
+// NoCloud seed or applies it itself, and answers nova-agent commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+
+	"github.com/spf13/pflag"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "0.1.0-dev"
+
+// command is one subcommand: its flags are parsed by run itself.
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, stdout io.Writer) error
+}
+
+var commands = map[string]command{
+	"detect":  {"list the sources present on this machine", runDetect},
+	"show":    {"print the network config (v2) or the whole instance (json)", runShow},
+	"seed":    {"write a cloud-init NoCloud seed", runSeed},
+	"apply":   {"configure this machine directly (network, hostname, DNS, keys, password, files)", runApply},
+	"boot":    {"what the boot service runs: seed cloud-init when installed, else apply", runBoot},
+	"agent":   {"answer nova-agent commands over XenStore (long-running)", runAgent},
+	"send":    {"impersonate the host: send one agent command and print the reply", runSend},
+	"version": {"print the version", runVersion},
+}
+
+// usageError makes the process exit with status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(stderr)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "guestbridge: unknown command %q\n", args[0])
+		printUsage(stderr)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := cmd.run(ctx, args[1:], stdout)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, pflag.ErrHelp):
+		return 0
+	default:
+		fmt.Fprintf(stderr, "guestbridge %s: %v\n", args[0], err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			return 2
+		}
+		return 1
+	}
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "usage: guestbridge COMMAND [flags]   (guestbridge COMMAND --help for its flags)")
+	fmt.Fprintln(w, "\ncommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "\nsources (--source): auto (default), configdrive, configdrive:PATH (device, image or directory),")
+	fmt.Fprintln(w, "                    xenstore, xenstore:SOCKET")
+}
+
+// newFlags makes a FlagSet whose errors are returned, not printed and exited on.
+func newFlags(name string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("guestbridge "+name, pflag.ContinueOnError)
+	fs.SortFlags = false
+	return fs
+}
+
+// parseFlags parses args and turns flag errors into usage errors.
+func parseFlags(fs *pflag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return usagef("%v", err)
+	}
+	return nil
+}
+
+func runVersion(_ context.Context, args []string, stdout io.Writer) error {
+	fs := newFlags("version")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(stdout, "guestbridge", version)
+	return err
+}
+
+// logf is the one logger: stderr, one line per event. Secrets never go here.
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "guestbridge: "+format+"\n", args...)
+}
