@@ -1,0 +1,277 @@
+// Package agent answers the nova-agent command protocol over XenStore, wire
+// compatible with OpenStack Nova's XenAPI host side: requests appear as JSON
+// at data/host/<id>, replies are written to data/guest/<id>.
+package agent
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Store is the part of a XenStore client the agent needs; *xenstore.Client
+// satisfies it. Relative paths resolve under the guest's own domain.
+type Store interface {
+	Read(ctx context.Context, path string) ([]byte, error) // missing → error wrapping fs.ErrNotExist
+	Write(ctx context.Context, path string, value []byte) error
+	Remove(ctx context.Context, path string) error
+	Mkdir(ctx context.Context, path string) error
+	List(ctx context.Context, path string) ([]string, error)
+	// Watch sends changed paths (including one initial event) until ctx
+	// ends or the connection is lost, then closes the channel.
+	Watch(ctx context.Context, path string) (<-chan string, error)
+}
+
+// Actions are the side effects the host may ask for. Implementations must
+// never put the password or file contents into their errors.
+type Actions interface {
+	SetPassword(password string) error
+	InjectFile(path string, content []byte) error
+	ResetNetwork(ctx context.Context) error
+}
+
+// Defaults for Options.
+const (
+	DefaultPollInterval    = 5 * time.Second
+	DefaultMetricsInterval = 60 * time.Second
+	// DefaultVersion is what `version` answers when Options.Version is
+	// empty; nova compares it with LooseVersion, so it must be numeric.
+	DefaultVersion = "0.0.0"
+)
+
+// Options tune an Agent. The zero value is usable: polling every 5 s,
+// updates disabled, metrics disabled, no logging.
+type Options struct {
+	Version string // answered to `version`; DefaultVersion when empty
+
+	// PollInterval is the safety-net scan of data/host besides the watch
+	// (DefaultPollInterval when zero).
+	PollInterval time.Duration
+
+	AllowUpdate         bool // let `agentupdate` replace the running binary
+	AllowInsecureUpdate bool // also accept http:// update URLs
+
+	Logf  func(format string, args ...any) // nil: no logging
+	Ready func()                           // called once, after the first successful scan
+
+	// MetricsInterval is how often guest metrics are published; 0 disables
+	// them (the CLI passes DefaultMetricsInterval).
+	MetricsInterval time.Duration
+
+	// Root is prepended to /proc, /sys and /etc paths read for metrics
+	// (tests); "" means the real root.
+	Root string
+
+	// Hooks for agentupdate; nil means the real thing.
+	HTTPClient *http.Client                                // download client
+	Executable func() (string, error)                      // os.Executable
+	Reexec     func(path string, args, env []string) error // syscall.Exec
+}
+
+// Agent serves requests one at a time. Create it with New; Run it once.
+type Agent struct {
+	store Store
+	act   Actions
+	opts  Options
+	logf  func(string, ...any)
+
+	queue   requestQueue
+	unsent  map[string][]byte // replies computed but not yet written, by id
+	keys    keyState          // keyinit result, consumed by password
+	metrics *metricsPublisher
+
+	readyOnce sync.Once
+}
+
+// New returns an agent that reads requests from store and performs them
+// with act.
+func New(store Store, act Actions, opts Options) *Agent {
+	if opts.Version == "" {
+		opts.Version = DefaultVersion
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = DefaultPollInterval
+	}
+	logf := opts.Logf
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	a := &Agent{
+		store:  store,
+		act:    act,
+		opts:   opts,
+		logf:   logf,
+		queue:  newRequestQueue(doneMemory),
+		unsent: map[string][]byte{},
+	}
+	if opts.MetricsInterval > 0 {
+		a.metrics = newMetricsPublisher(store, opts.Root, logf)
+	}
+	return a
+}
+
+const (
+	hostDir  = "data/host"
+	guestDir = "data/guest"
+	// retryDelay is how soon a failed scan is retried; XenStore errors are
+	// usually a reconnect in progress.
+	retryDelay = time.Second
+)
+
+// Run serves requests until ctx ends, then returns nil. XenStore errors are
+// logged and retried; they never end Run.
+func (a *Agent) Run(ctx context.Context) error {
+	if err := a.store.Mkdir(ctx, hostDir); err != nil && ctx.Err() == nil {
+		// Usually "already exists"; a real failure shows up in the scan.
+		a.logf("agent: mkdir %s: %v", hostDir, err)
+	}
+	poll := time.NewTicker(a.opts.PollInterval)
+	defer poll.Stop()
+	var metricsTick <-chan time.Time
+	if a.metrics != nil {
+		t := time.NewTicker(a.opts.MetricsInterval)
+		defer t.Stop()
+		metricsTick = t.C
+		a.metrics.publish(ctx)
+	}
+	retry := time.NewTimer(0) // first scan right away
+	defer retry.Stop()
+
+	var events <-chan string
+	for {
+		if events == nil {
+			events = a.watch(ctx)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case _, ok := <-events:
+			if !ok {
+				// The connection was lost: re-watch on the next tick, and
+				// republish every metric since the store may be new.
+				events = nil
+				if a.metrics != nil {
+					a.metrics.forget()
+				}
+				continue
+			}
+		case <-poll.C:
+		case <-retry.C:
+		case <-metricsTick:
+			a.metrics.publish(ctx)
+			continue
+		}
+		if err := a.scan(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			a.logf("agent: scanning %s: %v (retrying)", hostDir, err)
+			retry.Reset(retryDelay)
+			continue
+		}
+		a.readyOnce.Do(func() {
+			if a.opts.Ready != nil {
+				a.opts.Ready()
+			}
+		})
+	}
+}
+
+// watch starts a watch on data/host; nil (never ready) when it fails, in
+// which case the poll ticker keeps the agent going and the next loop
+// iteration tries again.
+func (a *Agent) watch(ctx context.Context) <-chan string {
+	ch, err := a.store.Watch(ctx, hostDir)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.logf("agent: watching %s: %v (polling every %s)", hostDir, err, a.opts.PollInterval)
+		}
+		return nil
+	}
+	return ch
+}
+
+// scan lists data/host and handles every pending request in arrival order.
+func (a *Agent) scan(ctx context.Context) error {
+	ids, err := a.store.List(ctx, hostDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		ids, err = nil, nil
+	}
+	if err != nil {
+		return err
+	}
+	pending := a.queue.update(ids)
+	a.pruneUnsent(pending)
+	for _, id := range pending {
+		if err := a.serve(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// serve answers one request: read, dispatch, write the reply, then remove
+// the request, so a crash in between cannot lose the reply. A command never
+// runs twice: its reply is kept until written, and its id is remembered.
+func (a *Agent) serve(ctx context.Context, id string) error {
+	reqPath, replyPath := hostDir+"/"+id, guestDir+"/"+id
+	if a.queue.isDone(id) {
+		// Answered earlier but the removal failed: only remove.
+		return a.remove(ctx, id, reqPath)
+	}
+	reply, ok := a.unsent[id]
+	var after func()
+	if !ok {
+		raw, err := a.store.Read(ctx, reqPath)
+		if errors.Is(err, fs.ErrNotExist) {
+			a.queue.forget(id) // the host timed out and took it back
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var res result
+		res, after = a.handle(ctx, id, raw)
+		reply = res.encode()
+		a.unsent[id] = reply
+	}
+	if err := a.store.Write(ctx, replyPath, reply); err != nil {
+		return err
+	}
+	delete(a.unsent, id)
+	a.queue.markDone(id)
+	err := a.remove(ctx, id, reqPath)
+	if after != nil {
+		after() // the reply is out; a failed removal is retried later
+	}
+	return err
+}
+
+func (a *Agent) remove(ctx context.Context, id, path string) error {
+	err := a.store.Remove(ctx, path)
+	if err == nil || errors.Is(err, fs.ErrNotExist) {
+		a.queue.forget(id)
+		return nil
+	}
+	return err
+}
+
+// pruneUnsent drops replies whose request the host has taken back, so
+// unsent stays bounded by the number of listed requests.
+func (a *Agent) pruneUnsent(pending []string) {
+	if len(a.unsent) == 0 {
+		return
+	}
+	listed := make(map[string]bool, len(pending))
+	for _, id := range pending {
+		listed[id] = true
+	}
+	for id := range a.unsent {
+		if !listed[id] {
+			delete(a.unsent, id)
+		}
+	}
+}
