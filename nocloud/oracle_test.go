@@ -1,0 +1,131 @@
+package nocloud_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"guestbridge/configdrive"
+	"guestbridge/internal/oracle"
+	"guestbridge/internal/testenv"
+	"guestbridge/nocloud"
+	"guestbridge/system"
+)
+
+// loaded is what cloud-init's own datasource code got (testdata/cloudinit_load.py).
+type loaded struct {
+	InstanceID       string   `json:"instance_id"`
+	Hostname         string   `json:"hostname"`
+	PublicKeys       []string `json:"public_keys"`
+	AvailabilityZone string   `json:"availability_zone"`
+	UserData         *string  `json:"userdata"`
+	VendorData       *string  `json:"vendordata"`
+	Netplan          *string  `json:"netplan"`
+}
+
+func cloudInitLoad(t *testing.T, kind, cloudDir string, macs map[string]string) loaded {
+	t.Helper()
+	testenv.RequireFile(t, "/usr/lib/python3/dist-packages/cloudinit/sources/DataSourceNoCloud.py")
+	m, _ := json.Marshal(macs)
+	cmd := exec.Command(testenv.SystemPython, "testdata/cloudinit_load.py", kind, cloudDir, string(m))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("cloud-init %s datasource: %v\n%s%s", kind, err, out, stderr.String())
+	}
+	var l loaded
+	if err := json.Unmarshal(out, &l); err != nil {
+		t.Fatalf("cloud-init %s output: %v\n%s", kind, err, out)
+	}
+	return l
+}
+
+// drives are config-drive trees cloud-init's ConfigDrive datasource reads
+// correctly, so its results are the reference for our NoCloud seed.
+var drives = []struct {
+	name string
+	dir  string
+	macs map[string]string
+}{
+	{"sample", "../samples/config-drive", map[string]string{"fa:16:3e:12:34:01": "eth0", "fa:16:3e:12:34:02": "eth1"}},
+}
+
+// TestSeedLoadsLikeConfigDrive: the seed we write loads in cloud-init's real
+// NoCloud datasource with what its ConfigDrive datasource gets from the same drive.
+func TestSeedLoadsLikeConfigDrive(t *testing.T) {
+	for _, d := range drives {
+		t.Run(d.name, func(t *testing.T) {
+			drive, err := filepath.Abs(d.dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// ConfigDrive reads <cloud_dir>/seed/config_drive.
+			cdCloud := t.TempDir()
+			if err := os.MkdirAll(filepath.Join(cdCloud, "seed"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(drive, filepath.Join(cdCloud, "seed", "config_drive")); err != nil {
+				t.Fatal(err)
+			}
+			want := cloudInitLoad(t, "configdrive", cdCloud, d.macs)
+
+			inst, err := (&configdrive.Source{Path: drive, KnownNames: d.macs}).Read(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			root := system.Root{Dir: t.TempDir()}
+			if _, err := nocloud.Write(root, inst, nocloud.Options{Dir: "/cloud/seed/nocloud"}); err != nil {
+				t.Fatal(err)
+			}
+			got := cloudInitLoad(t, "nocloud", filepath.Join(root.Dir, "cloud"), d.macs)
+
+			if got.InstanceID != want.InstanceID {
+				t.Errorf("instance-id: NoCloud %q, ConfigDrive %q", got.InstanceID, want.InstanceID)
+			}
+			if got.Hostname != want.Hostname {
+				t.Errorf("hostname: NoCloud %q, ConfigDrive %q", got.Hostname, want.Hostname)
+			}
+			if got.AvailabilityZone != want.AvailabilityZone {
+				t.Errorf("availability zone: NoCloud %q, ConfigDrive %q", got.AvailabilityZone, want.AvailabilityZone)
+			}
+			// ConfigDrive keeps the key's trailing newline; the key is the same.
+			if g, w := trimAll(got.PublicKeys), trimAll(want.PublicKeys); strings.Join(g, "|") != strings.Join(w, "|") {
+				t.Errorf("public keys: NoCloud %q, ConfigDrive %q", g, w)
+			}
+			if deref(got.UserData) != deref(want.UserData) {
+				t.Errorf("user-data: NoCloud %q, ConfigDrive %q", deref(got.UserData), deref(want.UserData))
+			}
+			if deref(got.VendorData) != deref(want.VendorData) {
+				t.Errorf("vendor-data: NoCloud %q, ConfigDrive %q", deref(got.VendorData), deref(want.VendorData))
+			}
+			if (got.Netplan == nil) != (want.Netplan == nil) {
+				t.Fatalf("network config: NoCloud %v, ConfigDrive %v", got.Netplan != nil, want.Netplan != nil)
+			}
+			if got.Netplan != nil {
+				if ok, diff := oracle.Equivalent(t, []byte(*got.Netplan), []byte(*want.Netplan)); !ok {
+					t.Errorf("network config differs through netplan (NoCloud vs ConfigDrive):\n%s", diff)
+				}
+			}
+		})
+	}
+}
+
+func trimAll(keys []string) []string {
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = strings.TrimSpace(k)
+	}
+	return out
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return "<none>"
+	}
+	return *s
+}
