@@ -1,0 +1,57 @@
+package vmtest
+
+import (
+	"fmt"
+	"net"
+	"strings"
+)
+
+// qemuArgs is the qemu-system-x86_64 command line for one run. -nodefaults
+// keeps qemu from adding its own NIC, VGA and cdrom; -smp 1 because SMP
+// bring-up under TCG costs a second and one command gains nothing from it.
+func qemuArgs(kernel, initrd, console, output string, o Options, driveIf string) ([]string, error) {
+	args := []string{
+		"-machine", "pc,accel=tcg", "-cpu", "max", "-m", "512", "-smp", "1",
+		"-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+		"-kernel", kernel, "-initrd", initrd,
+		"-append", "console=ttyS0 panic=-1 rdinit=/init",
+		"-chardev", "file,id=ttyS0,path=" + console, "-serial", "chardev:ttyS0",
+		"-chardev", "file,id=ttyS1,path=" + output, "-serial", "chardev:ttyS1",
+	}
+	for i, nic := range o.NICs {
+		dev := "virtio-net-pci"
+		if nic.MAC != "" {
+			if _, err := net.ParseMAC(nic.MAC); err != nil || strings.Contains(nic.MAC, ",") {
+				return nil, fmt.Errorf("Options.NICs[%d].MAC %q: not a MAC address", i, nic.MAC)
+			}
+			dev += ",mac=" + nic.MAC
+		}
+		switch nic.Peer {
+		case "", "none":
+			// No backend: the guest sees a NIC whose packets go nowhere.
+		case "user":
+			id := fmt.Sprintf("net%d", i)
+			args = append(args, "-netdev", "user,id="+id+",restrict=on")
+			dev += ",netdev=" + id
+		default:
+			return nil, fmt.Errorf("Options.NICs[%d].Peer %q: want none or user", i, nic.Peer)
+		}
+		args = append(args, "-device", dev)
+	}
+	if o.Drive != "" {
+		if strings.Contains(o.Drive, ",") {
+			return nil, fmt.Errorf("Options.Drive %q: qemu cannot take a comma in a file name", o.Drive)
+		}
+		file := "file=" + o.Drive + ",format=raw,readonly=on"
+		switch driveIf {
+		case "virtio":
+			args = append(args, "-drive", file+",if=virtio")
+		case "cdrom":
+			args = append(args, "-drive", file+",if=ide,media=cdrom")
+		case "scsi":
+			args = append(args, "-device", "virtio-scsi-pci,id=scsi0",
+				"-drive", file+",if=none,media=cdrom,id=cd0", "-device", "scsi-cd,drive=cd0")
+		}
+	}
+	return args, nil
+}
