@@ -1,7 +1,10 @@
 package configdrive
 
 import (
-	"errors"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"slices"
 
 	"guestbridge/netconf"
 )
@@ -18,7 +21,95 @@ type NetworkOptions struct {
 // the network model. Warnings name what was skipped or guessed; an error
 // names the field that is wrong, and then no Config is returned.
 //
-// PLACEHOLDER: the real implementation replaces this file.
+// It follows cloud-init 22.4.2's convert_net_json where that is right and
+// deliberately differs where it is not; docs/cloud-init-differences.md lists
+// every difference.
 func ParseNetworkData(data []byte, opts NetworkOptions) (*netconf.Config, []string, error) {
-	return nil, nil, errors.New("network_data.json: not implemented")
+	var raw json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, nil, fmt.Errorf("network_data.json: invalid JSON: %w", err)
+	}
+	top, err := objectAt("", raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	b := &networkBuilder{opts: opts, cfg: &netconf.Config{}, links: map[string]*linkRef{}}
+	if err := b.addLinks(top); err != nil {
+		return nil, nil, err
+	}
+	if err := b.addNetworks(top); err != nil {
+		return nil, nil, err
+	}
+	if err := b.addGlobalServices(top); err != nil {
+		return nil, nil, err
+	}
+	b.cfg.SpreadDefaultRouteMetrics()
+	if err := b.cfg.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("network_data.json: %w", err)
+	}
+	return b.cfg, b.warnings, nil
+}
+
+// networkBuilder carries the state of one translation.
+type networkBuilder struct {
+	opts     NetworkOptions
+	cfg      *netconf.Config
+	warnings []string
+	links    map[string]*linkRef // by link id
+	order    []*linkRef          // file order
+}
+
+func (b *networkBuilder) warnf(format string, args ...any) {
+	b.warnings = append(b.warnings, "network_data.json: "+fmt.Sprintf(format, args...))
+}
+
+// addGlobalServices records top-level DNS servers for the machine and, as
+// cloud-init does, gives them to every interface with static addresses
+// that has no nameservers of its own (a DHCP interface gets DNS by DHCP).
+func (b *networkBuilder) addGlobalServices(top jsonObject) error {
+	services, err := top.objList("services")
+	if err != nil {
+		return err
+	}
+	for _, s := range services {
+		addr, ok, err := b.dnsService(s)
+		if err != nil {
+			return err
+		}
+		if ok && !slices.Contains(b.cfg.Nameservers, addr) {
+			b.cfg.Nameservers = append(b.cfg.Nameservers, addr)
+		}
+	}
+	if len(b.cfg.Nameservers) == 0 {
+		return nil
+	}
+	for _, ref := range b.order {
+		l3 := b.l3(ref)
+		if len(l3.Addresses) > 0 && len(l3.Nameservers) == 0 {
+			l3.Nameservers = slices.Clone(b.cfg.Nameservers)
+		}
+	}
+	return nil
+}
+
+// dnsService reads one {"type": "dns", "address": ...} entry; ok is false
+// for other service types, which are skipped with a warning.
+func (b *networkBuilder) dnsService(s jsonObject) (netip.Addr, bool, error) {
+	typ, err := s.str("type")
+	if err != nil {
+		return netip.Addr{}, false, err
+	}
+	if typ != "dns" {
+		b.warnf("%s: service type %q ignored", s.at("type"), typ)
+		return netip.Addr{}, false, nil
+	}
+	text, err := s.str("address")
+	if err != nil {
+		return netip.Addr{}, false, err
+	}
+	addr, err := netip.ParseAddr(text)
+	if err != nil || addr.Zone() != "" {
+		return netip.Addr{}, false, errAt(s.at("address"), "%q is not an IP address", text)
+	}
+	return addr.Unmap(), true, nil
 }

@@ -1,0 +1,264 @@
+package netconf
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// MarshalV2 renders c as a netplan / cloud-init network-config version 2
+// document: `network:` at the top, then `version: 2` and the ethernets,
+// bonds and vlans sections (empty ones omitted), interfaces in model order.
+// The output is deterministic and always decodes as YAML.
+func (c *Config) MarshalV2() ([]byte, error) {
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("network-config v2: %w", err)
+	}
+	network := newMap()
+	network.add("version", intNode(2))
+	if len(c.Ethernets) > 0 {
+		eths := newMap()
+		for i := range c.Ethernets {
+			eths.add(c.Ethernets[i].ID, ethernetNode(&c.Ethernets[i]).node())
+		}
+		network.add("ethernets", eths.node())
+	}
+	if len(c.Bonds) > 0 {
+		bonds := newMap()
+		for i := range c.Bonds {
+			bonds.add(c.Bonds[i].Name, bondNode(&c.Bonds[i]).node())
+		}
+		network.add("bonds", bonds.node())
+	}
+	if len(c.VLANs) > 0 {
+		vlans := newMap()
+		for i := range c.VLANs {
+			vlans.add(c.VLANs[i].Name, vlanNode(&c.VLANs[i]).node())
+		}
+		network.add("vlans", vlans.node())
+	}
+	doc := newMap()
+	doc.add("network", network.node())
+
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(doc.node()); err != nil {
+		return nil, fmt.Errorf("network-config v2: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("network-config v2: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func ethernetNode(e *Ethernet) *mapNode {
+	m := newMap()
+	// Without a MAC there is nothing to match on: the key itself is then
+	// the kernel name netplan looks for, so neither match nor set-name.
+	if len(e.MAC) > 0 {
+		match := newMap()
+		match.add("macaddress", macNode(e.MAC))
+		m.add("match", match.node())
+		if e.Named {
+			m.add("set-name", strNode(e.ID))
+		}
+	}
+	addL3(m, &e.L3)
+	return m
+}
+
+func bondNode(b *Bond) *mapNode {
+	m := newMap()
+	members := &yaml.Node{Kind: yaml.SequenceNode}
+	for _, id := range b.Members {
+		members.Content = append(members.Content, strNode(id))
+	}
+	m.add("interfaces", members)
+	if len(b.MAC) > 0 {
+		m.add("macaddress", macNode(b.MAC))
+	}
+	if p := bondParamsNode(&b.Params); len(p.keys) > 0 {
+		m.add("parameters", p.node())
+	}
+	addL3(m, &b.L3)
+	return m
+}
+
+func bondParamsNode(p *BondParams) *mapNode {
+	m := newMap()
+	m.addStr("mode", p.Mode)
+	m.addInt("mii-monitor-interval", p.MIIMonitorInterval)
+	m.addStr("transmit-hash-policy", p.TransmitHashPolicy)
+	m.addStr("lacp-rate", p.LACPRate)
+	m.addInt("up-delay", p.UpDelay)
+	m.addInt("down-delay", p.DownDelay)
+	m.addStr("primary", p.Primary)
+	m.addInt("min-links", p.MinLinks)
+	m.addStr("ad-select", p.ADSelect)
+	return m
+}
+
+func vlanNode(v *VLAN) *mapNode {
+	m := newMap()
+	m.add("id", intNode(v.ID))
+	m.add("link", strNode(v.Link))
+	if len(v.MAC) > 0 {
+		m.add("macaddress", macNode(v.MAC))
+	}
+	addL3(m, &v.L3)
+	return m
+}
+
+// addL3 appends the layer-3 keys every interface kind shares.
+func addL3(m *mapNode, l *L3) {
+	m.addInt("mtu", l.MTU)
+	if l.AcceptRA != nil {
+		m.add("accept-ra", boolNode(*l.AcceptRA))
+	}
+	if l.DHCP4 {
+		m.add("dhcp4", boolNode(true))
+		if l.DHCPRouteMetric != 0 {
+			m.add("dhcp4-overrides", routeMetricNode(l.DHCPRouteMetric))
+		}
+	}
+	if l.DHCP6 {
+		m.add("dhcp6", boolNode(true))
+		if l.DHCPRouteMetric != 0 {
+			m.add("dhcp6-overrides", routeMetricNode(l.DHCPRouteMetric))
+		}
+	}
+	if len(l.Addresses) > 0 {
+		seq := &yaml.Node{Kind: yaml.SequenceNode}
+		for _, a := range l.Addresses {
+			seq.Content = append(seq.Content, strNode(a.String()))
+		}
+		m.add("addresses", seq)
+	}
+	if len(l.Routes) > 0 {
+		seq := &yaml.Node{Kind: yaml.SequenceNode}
+		for _, r := range l.Routes {
+			seq.Content = append(seq.Content, routeNode(r).node())
+		}
+		m.add("routes", seq)
+	}
+	if len(l.Nameservers) > 0 || len(l.Search) > 0 {
+		ns := newMap()
+		if len(l.Nameservers) > 0 {
+			seq := &yaml.Node{Kind: yaml.SequenceNode}
+			for _, a := range l.Nameservers {
+				seq.Content = append(seq.Content, strNode(a.String()))
+			}
+			ns.add("addresses", seq)
+		}
+		if len(l.Search) > 0 {
+			seq := &yaml.Node{Kind: yaml.SequenceNode}
+			for _, s := range l.Search {
+				seq.Content = append(seq.Content, strNode(s))
+			}
+			ns.add("search", seq)
+		}
+		m.add("nameservers", ns.node())
+	}
+}
+
+func routeNode(r Route) *mapNode {
+	m := newMap()
+	if r.IsDefault() {
+		m.add("to", strNode("default"))
+	} else {
+		m.add("to", strNode(r.To.String()))
+	}
+	if r.Via.IsValid() {
+		m.add("via", strNode(r.Via.String()))
+	}
+	if r.Metric != 0 {
+		m.add("metric", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatUint(uint64(r.Metric), 10)})
+	}
+	if r.OnLink {
+		m.add("on-link", boolNode(true))
+	}
+	return m
+}
+
+func routeMetricNode(metric uint32) *yaml.Node {
+	m := newMap()
+	m.add("route-metric", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatUint(uint64(metric), 10)})
+	return m.node()
+}
+
+// mapNode builds a YAML mapping that keeps insertion order (a Go map would
+// be sorted, and interfaces should appear in the source's order).
+type mapNode struct{ keys, values []*yaml.Node }
+
+func newMap() *mapNode { return &mapNode{} }
+
+func (m *mapNode) add(key string, value *yaml.Node) {
+	m.keys = append(m.keys, strNode(key))
+	m.values = append(m.values, value)
+}
+
+func (m *mapNode) addStr(key, value string) {
+	if value != "" {
+		m.add(key, strNode(value))
+	}
+}
+
+func (m *mapNode) addInt(key string, value int) {
+	if value != 0 {
+		m.add(key, intNode(value))
+	}
+}
+
+func (m *mapNode) node() *yaml.Node {
+	n := &yaml.Node{Kind: yaml.MappingNode}
+	for i := range m.keys {
+		n.Content = append(n.Content, m.keys[i], m.values[i])
+	}
+	return n
+}
+
+// strNode is a string scalar; the encoder quotes it when a reader could
+// take it for another type (e.g. "true", "1e3", or a bare number).
+func strNode(s string) *yaml.Node {
+	n := &yaml.Node{}
+	n.SetString(s)
+	if n.Style == 0 && needsQuotes(s) {
+		n.Style = yaml.DoubleQuotedStyle
+	}
+	return n
+}
+
+// needsQuotes catches strings that YAML 1.1 readers (libyaml in netplan,
+// PyYAML in cloud-init) would resolve to base-60 integers: digit groups
+// separated by colons ("52:54:00:12:34:56", "1:2:3:4::"). yaml.v3 already
+// quotes what YAML 1.2 would read as a number or bool.
+func needsQuotes(s string) bool {
+	if !strings.Contains(s, ":") {
+		return false
+	}
+	for _, r := range s {
+		if (r < '0' || r > '9') && r != ':' && r != '.' && r != '_' && r != '+' && r != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func macNode(mac net.HardwareAddr) *yaml.Node {
+	n := strNode(mac.String())
+	n.Style = yaml.DoubleQuotedStyle
+	return n
+}
+
+func intNode(v int) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(v)}
+}
+
+func boolNode(v bool) *yaml.Node {
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(v)}
+}
