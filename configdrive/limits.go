@@ -1,0 +1,62 @@
+package configdrive
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+)
+
+// readLimited reads a whole file, refusing one over limit bytes before
+// reading it when its size is known and while reading it when not.
+func readLimited(fsys fs.FS, name string, limit int64) ([]byte, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("%s: is a directory, want a file", name)
+	}
+	if st.Size() > limit {
+		return nil, fmt.Errorf("%s: %d bytes, over the %d-byte limit", name, st.Size(), limit)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: over the %d-byte limit", name, limit)
+	}
+	return data, nil
+}
+
+// readOptional is readLimited where a missing file gives nil, nil.
+func readOptional(fsys fs.FS, name string, limit int64) ([]byte, error) {
+	data, err := readLimited(fsys, name, limit)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if data == nil && err == nil {
+		data = []byte{} // present but empty is not the same as missing
+	}
+	return data, err
+}
+
+// readOptionalJSON is readOptional for a JSON document, checked for syntax.
+func readOptionalJSON(fsys fs.FS, name string) ([]byte, error) {
+	data, err := readOptional(fsys, name, MaxJSONSize)
+	if err != nil || data == nil {
+		return nil, err
+	}
+	if !json.Valid(data) {
+		var v any
+		return nil, fmt.Errorf("%s: invalid JSON: %v", name, json.Unmarshal(data, &v))
+	}
+	return data, nil
+}
