@@ -15,8 +15,8 @@ func qemuArgs(kernel, initrd, console, output string, o Options, driveIf string)
 		"-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
 		"-kernel", kernel, "-initrd", initrd,
 		"-append", "console=ttyS0 panic=-1 rdinit=/init",
-		"-chardev", "file,id=ttyS0,path=" + console, "-serial", "chardev:ttyS0",
-		"-chardev", "file,id=ttyS1,path=" + output, "-serial", "chardev:ttyS1",
+		"-chardev", "file,id=ttyS0,path=" + qemuEscape(console), "-serial", "chardev:ttyS0",
+		"-chardev", "file,id=ttyS1,path=" + qemuEscape(output), "-serial", "chardev:ttyS1",
 	}
 	for i, nic := range o.NICs {
 		dev := "virtio-net-pci"
@@ -39,10 +39,7 @@ func qemuArgs(kernel, initrd, console, output string, o Options, driveIf string)
 		args = append(args, "-device", dev)
 	}
 	if o.Drive != "" {
-		if strings.Contains(o.Drive, ",") {
-			return nil, fmt.Errorf("Options.Drive %q: qemu cannot take a comma in a file name", o.Drive)
-		}
-		file := "file=" + o.Drive + ",format=raw,readonly=on"
+		file := "file=" + qemuEscape(o.Drive) + ",format=raw,readonly=on"
 		switch driveIf {
 		case "virtio":
 			args = append(args, "-drive", file+",if=virtio")
@@ -55,3 +52,6 @@ func qemuArgs(kernel, initrd, console, output string, o Options, driveIf string)
 	}
 	return args, nil
 }
+
+// qemuEscape quotes a value inside a qemu option list (comma doubled).
+func qemuEscape(v string) string { return strings.ReplaceAll(v, ",", ",,") }

@@ -74,10 +74,10 @@ var errMissing = errors.New("vmtest prerequisite missing")
 
 // boot is what every run with the same module list shares.
 type boot struct {
-	qemu    string
-	kernel  string // vmlinux (PVH) or bzImage
-	base    string // cached base initramfs
-	cache   string
+	qemu   string
+	kernel string // vmlinux (PVH) or bzImage
+	base   string // cached base initramfs
+	cache  string
 }
 
 var (
