@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// fixedNow is the clock of every test Root: 2026-11-23 is day 20415 since the epoch.
+// fixedNow is the clock of every test Root: 2026-11-23 is day 20780 since the epoch.
 var fixedNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
 // testRoot is a fresh, empty image root.

@@ -122,3 +122,18 @@ func hasMore(todo []string) bool {
 	}
 	return false
 }
+
+// readFile reads name (absolute, or relative to the root) inside r,
+// following symlinks as resolve does.
+func (r Root) readFile(name string) ([]byte, error) {
+	fsys, err := r.open()
+	if err != nil {
+		return nil, err
+	}
+	defer fsys.Close()
+	rel, err := resolve(fsys, name, true)
+	if err != nil {
+		return nil, err
+	}
+	return fsys.ReadFile(rel)
+}

@@ -132,8 +132,8 @@ func TestWriteFileRefusesEscapes(t *testing.T) {
 	outside := t.TempDir()
 	put(t, r, "etc/placeholder", "", 0o644)
 	links := map[string]string{
-		"etc/up":       "../..",                    // relative link climbing out
-		"etc/outabs":   outside,                    // absolute link: means <root>/<outside>, stays inside
+		"etc/up":       "../..", // relative link climbing out
+		"etc/outabs":   outside, // absolute link: means <root>/<outside>, stays inside
 		"etc/deeper":   "../../" + filepath.Base(outside),
 		"etc/selfloop": "selfloop",
 	}
