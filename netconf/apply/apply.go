@@ -1,0 +1,245 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+
+	"github.com/vishvananda/netlink"
+
+	"guestbridge/netconf"
+)
+
+// target is one configured interface resolved to its kernel link (nil in a
+// dry run when the link would be created).
+type target struct {
+	key  string // state key: MAC or name:<ifname>
+	name string // current kernel name (after any rename)
+	link netlink.Link
+	l3   netconf.L3
+}
+
+// Apply makes the kernel match cfg. See the package comment; a failed step
+// rolls back everything this call changed and returns an error naming it.
+func Apply(ctx context.Context, cfg *netconf.Config, o Options) (Report, error) {
+	if cfg == nil {
+		return Report{}, errors.New("apply: no network config")
+	}
+	if err := validate(cfg); err != nil {
+		return Report{}, fmt.Errorf("invalid network config: %w", err)
+	}
+	if o.StateDir == "" {
+		o.StateDir = DefaultStateDir
+	}
+	if o.DHCP == nil {
+		o.DHCP = defaultDHCP(o)
+	}
+	ops := o.ops
+	if ops == nil {
+		ops = newHandleOps(o.Handle, sysctl{ns: o.NetNS})
+	}
+	st, err := loadState(o.StateDir)
+	if err != nil {
+		return Report{}, err
+	}
+	r := &run{ops: ops, o: o}
+	if err := r.apply(ctx, cfg, st); err != nil {
+		if o.DryRun {
+			return r.report, err
+		}
+		return r.report, r.rollback(err)
+	}
+	if o.DryRun {
+		return r.report, nil
+	}
+	if err := st.save(o.StateDir); err != nil {
+		return r.report, r.rollback(fmt.Errorf("save %s: %w", o.StateDir, err))
+	}
+	return r.report, nil
+}
+
+func (r *run) apply(ctx context.Context, cfg *netconf.Config, st *state) error {
+	links, err := r.ops.LinkList()
+	if err != nil {
+		return fmt.Errorf("list links: %w", err)
+	}
+	targets, err := r.ensureLinks(links, cfg)
+	if err != nil {
+		return err
+	}
+	var routes []wantedRoute
+	for _, t := range targets {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := r.ensureL3(ctx, t, st); err != nil {
+			return err
+		}
+		idx := 0
+		if t.link != nil {
+			idx = t.link.Attrs().Index
+		}
+		for _, rt := range t.l3.Routes {
+			routes = append(routes, wantedRoute{t.name, idx, rt})
+		}
+	}
+	names := map[int]string{}
+	for _, l := range links {
+		names[l.Attrs().Index] = l.Attrs().Name
+	}
+	for _, t := range targets {
+		if t.link != nil {
+			names[t.link.Attrs().Index] = t.name
+		}
+	}
+	return r.ensureRoutes(routes, names)
+}
+
+// ensureLinks handles layer 2: match ethernets by MAC, rename, MTU, then
+// bonds and VLANs. It returns every interface that exists (or, in a dry
+// run, would exist) in config order: ethernets, bonds, VLANs.
+func (r *run) ensureLinks(links []netlink.Link, cfg *netconf.Config) ([]*target, error) {
+	eths := matchEthernets(r, links, cfg.Ethernets)
+	byName := map[string]netlink.Link{}
+	var targets []*target
+	for _, e := range cfg.Ethernets {
+		l, ok := eths[e.ID]
+		if !ok {
+			continue
+		}
+		if e.Named {
+			if err := r.rename(l, e.ID); err != nil {
+				return nil, err
+			}
+		}
+		byName[e.ID] = l
+		targets = append(targets, &target{stateKey(e.MAC, ""), l.Attrs().Name, l, e.L3})
+	}
+	for _, b := range cfg.Bonds {
+		l, err := r.ensureBond(links, b, eths)
+		if err != nil {
+			return nil, err
+		}
+		byName[b.Name] = l
+		targets = append(targets, &target{stateKey(b.MAC, b.Name), b.Name, l, b.L3})
+	}
+	for _, v := range cfg.VLANs {
+		parent, ok := byName[v.Link]
+		if !ok {
+			r.warn("%s: link %s: not present; VLAN skipped", v.Name, v.Link)
+			continue
+		}
+		l, err := r.ensureVLAN(links, v, parent)
+		if err != nil {
+			return nil, err
+		}
+		targets = append(targets, &target{stateKey(v.MAC, v.Name), v.Name, l, v.L3})
+	}
+	return targets, nil
+}
+
+// ensureL3 brings t up, obtains DHCP leases (which need the link up), then
+// sets MTU, addresses and accept_ra. Lease results join the wanted state so
+// they are journaled and recorded like static ones.
+func (r *run) ensureL3(ctx context.Context, t *target, st *state) error {
+	if err := r.setUp(t.name, t.link); err != nil {
+		return err
+	}
+	if err := r.leases(ctx, t); err != nil {
+		return err
+	}
+	if err := r.setMTU(t.name, t.link, t.l3.MTU); err != nil {
+		return err
+	}
+	record, err := r.ensureAddresses(t, t.l3.Addresses, st.Addresses[t.key])
+	if err != nil {
+		return err
+	}
+	st.Addresses[t.key] = record
+	return r.setAcceptRA(t)
+}
+
+func (r *run) setAcceptRA(t *target) error {
+	if t.l3.AcceptRA == nil {
+		return nil
+	}
+	want := "0"
+	if *t.l3.AcceptRA {
+		want = "1"
+	}
+	old := ""
+	if t.link != nil {
+		var err error
+		if old, err = r.ops.AcceptRA(t.name); err != nil {
+			return fmt.Errorf("%s: read accept_ra: %w", t.name, err)
+		}
+	}
+	if old == want {
+		return nil
+	}
+	name := t.name
+	return r.do(Change{"set", name, "accept_ra " + want},
+		func() error { return r.ops.SetAcceptRA(name, want) },
+		func() error { return r.ops.SetAcceptRA(name, old) })
+}
+
+// leases asks o.DHCP for the DHCP families of t and merges the answers into
+// t.l3. A dry run only reports that it would ask. No lease is a warning,
+// not a failure: the static part of the config still applies.
+func (r *run) leases(ctx context.Context, t *target) error {
+	for _, v6 := range []bool{false, true} {
+		if (!v6 && !t.l3.DHCP4) || (v6 && !t.l3.DHCP6) {
+			continue
+		}
+		family := "DHCPv4"
+		if v6 {
+			family = "DHCPv6"
+		}
+		if r.o.DryRun {
+			r.report.Changes = append(r.report.Changes, Change{"dhcp", t.name, "request " + family + " lease"})
+			continue
+		}
+		lease, err := r.o.DHCP(ctx, t.name, v6)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			r.warn("%s: %s: %v", t.name, family, err)
+			continue
+		}
+		mergeLease(&t.l3, lease)
+	}
+	return nil
+}
+
+// mergeLease adds what a lease brings to the configured L3: static values
+// win (MTU), lease routes get DHCPRouteMetric.
+func mergeLease(l3 *netconf.L3, lease netconf.L3) {
+	if l3.MTU == 0 {
+		l3.MTU = lease.MTU
+	}
+	l3.Addresses = appendNew(l3.Addresses, lease.Addresses...)
+	for _, rt := range lease.Routes {
+		if rt.Metric == 0 {
+			rt.Metric = l3.DHCPRouteMetric
+		}
+		l3.Routes = append(l3.Routes, rt)
+	}
+	l3.Nameservers = append(l3.Nameservers, lease.Nameservers...)
+	l3.Search = append(l3.Search, lease.Search...)
+}
+
+func appendNew(list []netip.Prefix, add ...netip.Prefix) []netip.Prefix {
+	out := append([]netip.Prefix(nil), list...)
+	for _, p := range add {
+		dup := false
+		for _, q := range out {
+			dup = dup || q.Addr() == p.Addr()
+		}
+		if !dup {
+			out = append(out, p)
+		}
+	}
+	return out
+}
