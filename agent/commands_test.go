@@ -242,7 +242,6 @@ func TestPasswordErrors(t *testing.T) {
 
 func TestInjectFileErrors(t *testing.T) {
 	a, act := newTestAgent(t, Options{})
-	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 	wantReply(t, call(t, a, req("injectfile", "Unencoded data")), "500", "Error doing base64 decoding of data")
 	wantError(t, call(t, a, req("injectfile", b64("no comma here"))), "500", "no ','")
 	wantError(t, call(t, a, req("injectfile", b64("relative/path,data"))), "500", `path "relative/path" is not absolute`)

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -228,3 +229,5 @@ func (f *fakeActions) resetCount() int {
 	defer f.mu.Unlock()
 	return f.resets
 }
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
