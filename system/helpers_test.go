@@ -58,3 +58,15 @@ func noTempFiles(t *testing.T, r Root, dir string) {
 		t.Errorf("temporary files left behind: %v", m)
 	}
 }
+
+// symlink creates the link rel -> target inside r, parents included.
+func symlink(t *testing.T, r Root, target, rel string) {
+	t.Helper()
+	p := filepath.Join(r.Dir, rel)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, p); err != nil {
+		t.Fatal(err)
+	}
+}
