@@ -31,7 +31,7 @@ func readVMDataFile(t *testing.T, name string) []byte {
 }
 
 func pfx(s string) netip.Prefix { return netip.MustParsePrefix(s) }
-func ip(s string) netip.Addr     { return netip.MustParseAddr(s) }
+func ip(s string) netip.Addr    { return netip.MustParseAddr(s) }
 func hw(s string) net.HardwareAddr {
 	m, err := net.ParseMAC(s)
 	if err != nil {
@@ -244,8 +244,8 @@ func TestParseVMDataSeed003(t *testing.T) {
 		Ethernets: []netconf.Ethernet{{
 			ID: "nic0", MAC: hw("bc:76:4e:04:cf:e5"),
 			L3: netconf.L3{
-				Addresses: []netip.Prefix{pfx("166.78.10.124/24"), pfx("2001:4800:7810:512:e38a:a8b5:ff04:cfe5/64")},
-				Routes:    []netconf.Route{{To: def4, Via: ip("166.78.10.1")}, {To: def6, Via: ip("fe80::def")}},
+				Addresses:   []netip.Prefix{pfx("166.78.10.124/24"), pfx("2001:4800:7810:512:e38a:a8b5:ff04:cfe5/64")},
+				Routes:      []netconf.Route{{To: def4, Via: ip("166.78.10.1")}, {To: def6, Via: ip("fe80::def")}},
 				Nameservers: ips("72.3.128.241", "72.3.128.240"),
 			},
 		}},
