@@ -2,6 +2,7 @@ package configdrive
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"path"
 	"strings"
@@ -22,7 +23,7 @@ func (m mediaFS) Open(name string) (f fs.File, err error) {
 	}
 	defer recoverAsError(&err, "opening "+name)
 	if f, err := m.inner.Open(name); err == nil {
-		return safeFile{f}, nil
+		return newSafeFile(f), nil
 	}
 	actual, err := m.resolve(name)
 	if err != nil {
@@ -32,7 +33,7 @@ func (m mediaFS) Open(name string) (f fs.File, err error) {
 	if err != nil {
 		return nil, err
 	}
-	return safeFile{f}, nil
+	return newSafeFile(f), nil
 }
 
 func (m mediaFS) ReadDir(name string) (entries []fs.DirEntry, err error) {
@@ -127,25 +128,51 @@ func stripISOVersion(name string) string {
 	return strings.TrimSuffix(name, ".")
 }
 
-// safeFile recovers panics of the underlying reader in every method.
-type safeFile struct{ f fs.File }
+// safeFile recovers panics of the underlying reader in every method, and
+// never asks it for bytes past the end of a regular file: go-diskfs v1.9.4's
+// FAT File.Read overruns the file end (and can panic) when a read starts
+// inside a cluster and asks for more than is left.
+type safeFile struct {
+	f    fs.File
+	size int64 // -1 when not a regular file of known size
+	off  int64
+}
 
-func (s safeFile) Stat() (fi fs.FileInfo, err error) {
+func newSafeFile(f fs.File) *safeFile {
+	s := &safeFile{f: f, size: -1}
+	if st, err := s.Stat(); err == nil && st.Mode().IsRegular() {
+		s.size = st.Size()
+	}
+	return s
+}
+
+func (s *safeFile) Stat() (fi fs.FileInfo, err error) {
 	defer recoverAsError(&err, "stat")
 	return s.f.Stat()
 }
 
-func (s safeFile) Read(p []byte) (n int, err error) {
+func (s *safeFile) Read(p []byte) (n int, err error) {
 	defer recoverAsError(&err, "read")
-	return s.f.Read(p)
+	if s.size >= 0 {
+		left := s.size - s.off
+		if left <= 0 {
+			return 0, io.EOF
+		}
+		if int64(len(p)) > left {
+			p = p[:left]
+		}
+	}
+	n, err = s.f.Read(p)
+	s.off += int64(n)
+	return n, err
 }
 
-func (s safeFile) Close() (err error) {
+func (s *safeFile) Close() (err error) {
 	defer recoverAsError(&err, "close")
 	return s.f.Close()
 }
 
-func (s safeFile) ReadDir(n int) (entries []fs.DirEntry, err error) {
+func (s *safeFile) ReadDir(n int) (entries []fs.DirEntry, err error) {
 	defer recoverAsError(&err, "readdir")
 	d, ok := s.f.(fs.ReadDirFile)
 	if !ok {

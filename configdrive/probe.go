@@ -78,11 +78,11 @@ func probeISO(r io.ReaderAt, size int64) (v volume, isISO bool, err error) {
 	desc := make([]byte, isoDescSize)
 	for i := 0; i < isoMaxDescs; i++ {
 		off := int64(isoSystemArea + i*isoDescSize)
-		if _, err := r.ReadAt(desc, off); err != nil {
-			if i == 0 {
+		if n, err := r.ReadAt(desc, off); err != nil {
+			if i == 0 && (n < 6 || string(desc[1:6]) != "CD001") {
 				return volume{}, false, nil
 			}
-			return volume{}, true, fmt.Errorf("iso9660: volume descriptor %d: %w", i, err)
+			return volume{}, true, fmt.Errorf("iso9660: volume descriptor %d: truncated medium: %w", i, err)
 		}
 		if string(desc[1:6]) != "CD001" {
 			if i == 0 {
