@@ -97,6 +97,7 @@ func parseMetaData(data []byte) (*metaData, error) {
 		}
 		if md.RandomSeed, err = decodeBase64Lenient(seed); err != nil {
 			// The seed only adds entropy; a bad one must not stop the boot.
+			md.RandomSeed = nil
 			md.Warnings = append(md.Warnings, "random_seed: not valid base64, ignored")
 		}
 	}

@@ -141,8 +141,11 @@ func readVendorData(fsys fs.FS, dir string, inst *datasource.Instance) error {
 	} {
 		p := dir + "/" + doc.file
 		data, err := readOptionalJSON(fsys, p)
-		if err != nil || data == nil {
+		if err != nil {
 			return err
+		}
+		if data == nil {
+			continue
 		}
 		raw := json.RawMessage(data)
 		if doc.member != "" {
