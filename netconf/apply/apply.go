@@ -15,9 +15,12 @@ import (
 // dry run when the link would be created).
 type target struct {
 	key  string // state key: MAC or name:<ifname>
-	name string // current kernel name (after any rename)
-	link netlink.Link
-	l3   netconf.L3
+	name string // configured kernel name (after any rename)
+	// sysName is the name the kernel has now, for /proc/sys paths: it
+	// differs from name only in a dry run that plans a rename.
+	sysName string
+	link    netlink.Link
+	l3      netconf.L3
 }
 
 // Apply makes the kernel match cfg. See the package comment; a failed step
@@ -108,13 +111,17 @@ func (r *run) ensureLinks(links []netlink.Link, cfg *netconf.Config) ([]*target,
 		if !ok {
 			continue
 		}
+		sysName := l.Attrs().Name
 		if e.Named {
 			if err := r.rename(l, e.ID); err != nil {
 				return nil, err
 			}
 		}
+		if !r.o.DryRun {
+			sysName = l.Attrs().Name
+		}
 		byName[e.ID] = l
-		targets = append(targets, &target{stateKey(e.MAC, ""), l.Attrs().Name, l, e.L3})
+		targets = append(targets, &target{stateKey(e.MAC, ""), l.Attrs().Name, sysName, l, e.L3})
 	}
 	for _, b := range cfg.Bonds {
 		l, err := r.ensureBond(links, b, eths)
@@ -122,7 +129,7 @@ func (r *run) ensureLinks(links []netlink.Link, cfg *netconf.Config) ([]*target,
 			return nil, err
 		}
 		byName[b.Name] = l
-		targets = append(targets, &target{stateKey(b.MAC, b.Name), b.Name, l, b.L3})
+		targets = append(targets, &target{stateKey(b.MAC, b.Name), b.Name, b.Name, l, b.L3})
 	}
 	for _, v := range cfg.VLANs {
 		parent, ok := byName[v.Link]
@@ -134,7 +141,7 @@ func (r *run) ensureLinks(links []netlink.Link, cfg *netconf.Config) ([]*target,
 		if err != nil {
 			return nil, err
 		}
-		targets = append(targets, &target{stateKey(v.MAC, v.Name), v.Name, l, v.L3})
+		targets = append(targets, &target{stateKey(v.MAC, v.Name), v.Name, v.Name, l, v.L3})
 	}
 	return targets, nil
 }
@@ -171,7 +178,7 @@ func (r *run) setAcceptRA(t *target) error {
 	old := ""
 	if t.link != nil {
 		var err error
-		if old, err = r.ops.AcceptRA(t.name); err != nil {
+		if old, err = r.ops.AcceptRA(t.sysName); err != nil {
 			return fmt.Errorf("%s: read accept_ra: %w", t.name, err)
 		}
 	}

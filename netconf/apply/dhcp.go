@@ -25,4 +25,3 @@ func defaultDHCP(o Options) DHCPFunc {
 		return l.Config(), nil
 	}
 }
-

@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"encoding/json"
 	"net"
 	"net/netip"
 	"strconv"
@@ -100,7 +101,11 @@ func (l *lab) routes(t *testing.T, family string) map[string]bool {
 		if m, ok := r["metric"]; ok {
 			s += " metric " + jsonNum(m)
 		}
-		s += " proto " + str(r["protocol"])
+		proto := str(r["protocol"])
+		if proto == "" {
+			proto = "boot" // ip -j omits the default protocol
+		}
+		s += " proto " + proto
 		if fl, ok := r["flags"].([]any); ok {
 			for _, f := range fl {
 				if f == "onlink" {
@@ -156,4 +161,10 @@ func keys(m map[string]bool) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+func equalJSON(a, b any) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
 }

@@ -1,7 +1,6 @@
 package apply
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -30,6 +29,7 @@ func twoNICConfig() *netconf.Config {
 }
 
 func TestApplyStaticTwoNICs(t *testing.T) {
+	t.Parallel()
 	l := newLab(t, mac0, mac1)
 	rep := l.apply(t, twoNICConfig(), l.opts())
 	if len(rep.Changes) == 0 || len(rep.Warnings) != 0 {
@@ -57,17 +57,20 @@ func TestApplyStaticTwoNICs(t *testing.T) {
 	}
 
 	// Idempotence: the second run changes nothing, and the kernel agrees.
+	l.guest.Settle(t)
 	before := l.guest.Snapshot(t)
 	rep = l.apply(t, twoNICConfig(), l.opts())
 	if len(rep.Changes) != 0 || rep.String() != "no changes\n" {
 		t.Fatalf("second run: want no changes, got:\n%s", rep)
 	}
+	l.guest.Settle(t)
 	if after := l.guest.Snapshot(t); after != before {
 		t.Fatalf("second run changed the namespace:\nbefore:\n%s\nafter:\n%s", before, after)
 	}
 }
 
 func TestApplyDryRunChangesNothing(t *testing.T) {
+	t.Parallel()
 	l := newLab(t, mac0, mac1)
 	before := l.guest.Snapshot(t)
 	o := l.opts()
@@ -93,5 +96,3 @@ func containsAny(list []any, s string) bool {
 	}
 	return false
 }
-
-var _ = context.Background

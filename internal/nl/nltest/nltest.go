@@ -10,8 +10,10 @@ import (
 	"hash/fnv"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -87,10 +89,13 @@ func (n *NS) JSON(t testing.TB, args ...string) []map[string]any {
 }
 
 // volatileKeys change on their own, without anyone touching the
-// configuration: carrier state follows the peer asynchronously, and address
-// lifetimes count down (RA and DHCP addresses).
+// configuration: carrier state follows the peer asynchronously, address
+// lifetimes count down (RA and DHCP addresses), and the kernel attaches a
+// device's default qdisc ("noop" becomes "noqueue") the first time it goes
+// up and keeps it when it goes down again, so no rollback can undo that.
 var volatileKeys = map[string]bool{
 	"operstate": true, "valid_life_time": true, "preferred_life_time": true, "expires": true,
+	"qdisc": true,
 }
 
 // volatileFlags are flag values the kernel toggles asynchronously: carrier
@@ -110,6 +115,14 @@ func (n *NS) Snapshot(t testing.TB) string {
 		v := n.JSON(t, args...)
 		for _, obj := range v {
 			scrub(obj)
+		}
+		if args[1] == "route" {
+			// Dump order follows insertion time, which carries no meaning.
+			slices.SortFunc(v, func(a, b map[string]any) int {
+				ja, _ := json.Marshal(a)
+				jb, _ := json.Marshal(b)
+				return bytes.Compare(ja, jb)
+			})
 		}
 		j, _ := json.MarshalIndent(v, "", " ")
 		fmt.Fprintf(&b, "## ip %s\n%s\n", strings.Join(args, " "), j)
@@ -151,4 +164,51 @@ func dropVolatileFlags(v any) any {
 		out = append(out, f)
 	}
 	return out
+}
+
+// Settle waits (at most 5 s) until every UP link except loopback has
+// carrier, an IPv6 link-local address, and no IPv6 address in DAD. Carrier changes go
+// through the kernel's linkwatch (up to a second late) and link-local
+// addresses follow carrier and DAD, so snapshots are only comparable once
+// the namespace has settled.
+func (n *NS) Settle(t testing.TB) {
+	t.Helper()
+	settled := func() bool {
+		for _, l := range n.JSON(t, "addr", "show") {
+			flags, _ := l["flags"].([]any)
+			if !has(flags, "UP") || has(flags, "LOOPBACK") {
+				continue
+			}
+			if !has(flags, "LOWER_UP") {
+				return false
+			}
+			ok := false
+			infos, _ := l["addr_info"].([]any)
+			for _, i := range infos {
+				a, _ := i.(map[string]any)
+				if a["family"] == "inet6" && a["tentative"] != nil && a["dadfailed"] == nil {
+					return false // local route appears when DAD ends
+				}
+				if a["scope"] == "link" && a["family"] == "inet6" {
+					ok = true
+				}
+			}
+			if !ok {
+				return false
+			}
+		}
+		return true
+	}
+	if !Eventually(5*time.Second, settled) {
+		t.Fatalf("namespace %s did not settle (carrier, IPv6 link-local):\n%s", n.Name, n.IP(t, "addr", "show"))
+	}
+}
+
+func has(list []any, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,121 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"guestbridge/netconf"
+)
+
+// TestApplyRollbackIsExact injects a failure after every possible number of
+// changes and checks that the namespace is exactly as before each time
+// (Snapshot drops only carrier, DAD and lifetime fields; see nltest).
+func TestApplyRollbackIsExact(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, mac0, mac1)
+	// Start from a partly configured state so rollback also has removals
+	// and a rename to undo.
+	l.guest.IP(t, "link", "set", "nic1", "up")
+	old := oneNIC([]string{"198.18.0.10/24", "198.18.0.12/24"}, rt("192.0.2.0/24", "198.18.0.1", 0))
+	l.apply(t, old, l.opts())
+
+	cfg := twoNICConfig()
+	cfg.Ethernets[1].ID, cfg.Ethernets[1].Named = "wan1", true
+	yes := true
+	cfg.Ethernets[1].AcceptRA = &yes
+
+	o := l.opts()
+	o.DryRun = true
+	plan := l.apply(t, cfg, o)
+	n := len(plan.Changes)
+	if n < 10 {
+		t.Fatalf("plan has only %d changes:\n%s", n, plan)
+	}
+	l.guest.Settle(t)
+	before := l.guest.Snapshot(t)
+	raBefore := l.guest.IP(t, "netns", "exec", l.guest.Name, "sysctl", "-n", "net.ipv6.conf.nic1.accept_ra")
+	for k := 1; k < n; k++ {
+		o := l.opts()
+		o.setFailAfter(k)
+		rep, err := Apply(context.Background(), cfg, o)
+		if !errors.Is(err, errInjected) {
+			t.Fatalf("failAfter %d: err = %v, want the injected failure", k, err)
+		}
+		if want := plan.Changes[k].String(); !strings.Contains(err.Error(), want) {
+			t.Errorf("failAfter %d: error %q does not name step %q", k, err, want)
+		}
+		if len(rep.Changes) != k+1 {
+			t.Errorf("failAfter %d: report has %d changes, want %d", k, len(rep.Changes), k+1)
+		}
+		l.guest.Settle(t)
+		if after := l.guest.Snapshot(t); after != before {
+			t.Fatalf("failAfter %d (%s): rollback left a different namespace:\nbefore:\n%s\nafter:\n%s", k, plan.Changes[k], before, after)
+		}
+	}
+	if ra := l.guest.IP(t, "netns", "exec", l.guest.Name, "sysctl", "-n", "net.ipv6.conf.nic1.accept_ra"); ra != raBefore {
+		t.Fatalf("accept_ra not rolled back: %q, was %q", ra, raBefore)
+	}
+	// The failed runs must not have recorded anything: config A's extra
+	// address is still ours and goes once the full config applies.
+	l.apply(t, cfg, l.opts())
+	requireLacks(t, "nic0 addrs", l.addrs(t, "nic0"), "198.18.0.12/24")
+}
+
+// A kernel error mid-apply (MTU beyond veth's maximum, found only by the
+// kernel) names the step and rolls everything back.
+func TestApplyKernelErrorRollsBack(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, mac0, mac1)
+	cfg := twoNICConfig()
+	cfg.Ethernets[1].MTU = 70000
+	l.guest.Settle(t)
+	before := l.guest.Snapshot(t)
+	_, err := Apply(context.Background(), cfg, l.opts())
+	if err == nil || !strings.Contains(err.Error(), "nic1: set mtu 70000: invalid argument") {
+		t.Fatalf("err = %v, want it to name nic1's MTU step", err)
+	}
+	l.guest.Settle(t)
+	if after := l.guest.Snapshot(t); after != before {
+		t.Fatalf("rollback left a different namespace:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+func TestApplyRejectsBadConfigBeforeAnyChange(t *testing.T) {
+	dup := oneNIC([]string{"198.18.0.10/24"})
+	dup.Ethernets = append(dup.Ethernets, netconf.Ethernet{ID: "nic1", MAC: mustMAC(mac1), L3: netconf.L3{Addresses: pfx("198.18.0.10/24")}})
+	cases := []struct {
+		name string
+		cfg  *netconf.Config
+		want string
+	}{
+		{"duplicate address", dup, "nic1: address 198.18.0.10/24: duplicate (also on nic0)"},
+		{"impossible route", oneNIC([]string{"198.18.0.10/24"}, rt("203.0.113.0/24", "198.51.100.1", 0)),
+			"nic0: route 203.0.113.0/24 via 198.51.100.1: impossible: gateway 198.51.100.1 is in no subnet of nic0"},
+		{"mixed families", oneNIC([]string{"198.18.0.10/24"}, rt("2001:db8::/64", "198.18.0.1", 0)),
+			"different address families"},
+		{"host bits", oneNIC([]string{"198.18.0.10/24"}, rt("203.0.113.7/24", "198.18.0.1", 0)),
+			"host bits set"},
+		{"missing mac", &netconf.Config{Ethernets: []netconf.Ethernet{{ID: "nic0"}}}, "nic0: mac: missing"},
+		{"bond member unknown", &netconf.Config{Bonds: []netconf.Bond{{Name: "bond0", Members: []string{"ethX"}}}},
+			`bond0: member "ethX": no such ethernet`},
+		{"vlan id", &netconf.Config{Ethernets: []netconf.Ethernet{{ID: "nic0", MAC: mustMAC(mac0)}},
+			VLANs: []netconf.VLAN{{Name: "v", ID: 5000, Link: "nic0"}}}, "v: id 5000: outside 1..4094"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			// No kernel access at all: a fake that fails every call.
+			o := Options{StateDir: t.TempDir()}
+			f := newFake()
+			o.setOps(f)
+			_, err := Apply(context.Background(), c.cfg, o)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want %q", err, c.want)
+			}
+			if len(f.calls) != 0 {
+				t.Fatalf("kernel touched before rejecting: %v", f.calls)
+			}
+		})
+	}
+}
