@@ -162,8 +162,15 @@ func Request4(ctx context.Context, ifname string, o Options) (*Lease4, error) {
 	return request4(ctx, c, ifname, o)
 }
 
+// requested4 asks for the options Lease4 uses; servers such as dnsmasq
+// send option 121 and 26 only when the client lists them.
+var requested4 = dhcpv4.WithRequestedOptions(
+	dhcpv4.OptionSubnetMask, dhcpv4.OptionRouter, dhcpv4.OptionDomainNameServer,
+	dhcpv4.OptionDNSDomainSearchList, dhcpv4.OptionInterfaceMTU, dhcpv4.OptionClasslessStaticRoute,
+)
+
 func request4(ctx context.Context, c *nclient4.Client, ifname string, o Options) (*Lease4, error) {
-	raw, err := c.Request(ctx)
+	raw, err := c.Request(ctx, requested4)
 	if err != nil {
 		return nil, fmt.Errorf("%s: DHCPv4 request: %w", ifname, err)
 	}

@@ -61,9 +61,9 @@ func extend(ctx context.Context, c *nclient4.Client, l *Lease4, ifname string, o
 		var raw *nclient4.Lease
 		var err error
 		if now.Before(t2) {
-			raw, err = c.Renew(ctx, l.raw)
+			raw, err = c.Renew(ctx, l.raw, requested4)
 		} else {
-			raw, err = c.Request(ctx) // rebind: any server may answer
+			raw, err = c.Request(ctx, requested4) // rebind: any server may answer
 		}
 		if err == nil {
 			return finish4(raw, ifname, o)

@@ -1,6 +1,7 @@
 package nltest
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,14 +45,12 @@ func (n *NS) Dnsmasq(t testing.TB, iface string, args ...string) {
 			t.Logf("dnsmasq log:\n%s", b)
 		}
 	})
-	// dnsmasq writes its pid file once its sockets are bound.
+	// In the foreground dnsmasq writes no pid file; it logs this line once
+	// its DHCP sockets are bound.
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		if _, err := os.Stat(filepath.Join(dir, "pid")); err == nil {
+		if b, _ := os.ReadFile(filepath.Join(dir, "log")); bytes.Contains(b, []byte("sockets bound exclusively")) {
 			return
-		}
-		if cmd.ProcessState != nil {
-			break
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
