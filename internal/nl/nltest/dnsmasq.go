@@ -24,7 +24,7 @@ func (n *NS) Dnsmasq(t testing.TB, iface string, args ...string) {
 		"--no-daemon", "--conf-file=/dev/null", "--port=0", "--interface=" + iface,
 		"--bind-interfaces", "--except-interface=lo",
 		"--dhcp-leasefile=" + filepath.Join(dir, "leases"), "--pid-file=" + filepath.Join(dir, "pid"),
-		"--log-dhcp",
+		"--log-dhcp", "--no-ping", // no 3 s ICMP probe before each offer
 	}, args...)
 	cmd := exec.Command("ip", all...)
 	logf, err := os.Create(filepath.Join(dir, "log"))
@@ -45,11 +45,12 @@ func (n *NS) Dnsmasq(t testing.TB, iface string, args ...string) {
 			t.Logf("dnsmasq log:\n%s", b)
 		}
 	})
-	// In the foreground dnsmasq writes no pid file; it logs this line once
-	// its DHCP sockets are bound.
+	// In the foreground dnsmasq writes no pid file; it logs one of these
+	// lines once its DHCP sockets are bound or RA is running (ra-only).
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
-		if b, _ := os.ReadFile(filepath.Join(dir, "log")); bytes.Contains(b, []byte("sockets bound exclusively")) {
+		b, _ := os.ReadFile(filepath.Join(dir, "log"))
+		if bytes.Contains(b, []byte("sockets bound exclusively")) || bytes.Contains(b, []byte("router advertisement enabled")) {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
