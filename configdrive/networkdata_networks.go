@@ -107,6 +107,11 @@ func (b *networkBuilder) addNetwork(o jsonObject, kind networkKind, l3 *netconf.
 		l3.Routes = append(l3.Routes, route)
 		dns = append(dns, routeDNS...)
 	}
+	if gw, err := networkGateway(o); err != nil {
+		errs = append(errs, err)
+	} else if gw != nil && !slices.Contains(l3.Routes, *gw) {
+		l3.Routes = append(l3.Routes, *gw)
+	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
@@ -214,6 +219,22 @@ func parseRoute(b *networkBuilder, r jsonObject) (netconf.Route, []netip.Addr, e
 	}
 	dns, err := serviceDNS(b, r)
 	return route, dns, err
+}
+
+// networkGateway turns a network-level "gateway" (the v1 subnet key some
+// producers write) into a default route. It is marked on-link, as newer
+// cloud-init does, because such a gateway need not be inside the subnet.
+func networkGateway(o jsonObject) (*netconf.Route, error) {
+	text, err := o.str("gateway")
+	if err != nil || text == "" {
+		return nil, err
+	}
+	gw, err := netip.ParseAddr(text)
+	if err != nil || gw.Zone() != "" {
+		return nil, errAt(o.at("gateway"), "%q is not an IP address", text)
+	}
+	gw = gw.Unmap()
+	return &netconf.Route{To: netconf.DefaultPrefix(gw), Via: gw, OnLink: true}, nil
 }
 
 // networkDNS collects a network's own DNS servers: dns_nameservers, then
