@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io/fs"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -148,7 +149,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case _, ok := <-events:
+		case changed, ok := <-events:
 			if !ok {
 				// The connection was lost: re-watch on the next tick, and
 				// republish every metric since the store may be new.
@@ -157,6 +158,9 @@ func (a *Agent) Run(ctx context.Context) error {
 					a.metrics.forget()
 				}
 				continue
+			}
+			if a.isOwnRemoval(changed) {
+				continue // saves a listing per request
 			}
 		case <-poll.C:
 		case <-retry.C:
@@ -192,6 +196,17 @@ func (a *Agent) watch(ctx context.Context) <-chan string {
 		return nil
 	}
 	return ch
+}
+
+// isOwnRemoval reports whether a watch event is for a request the agent
+// has already answered (the event its own removal fired).
+func (a *Agent) isOwnRemoval(changed string) bool {
+	i := strings.LastIndex(changed, hostDir+"/")
+	if i < 0 || (i > 0 && changed[i-1] != '/') {
+		return false
+	}
+	id := changed[i+len(hostDir)+1:]
+	return id != "" && !strings.Contains(id, "/") && a.queue.isDone(id)
 }
 
 // scan lists data/host and handles every pending request in arrival order.

@@ -21,8 +21,11 @@ type fakeStore struct {
 	// failNext makes the next n operations whose "op path" starts with the
 	// key fail with errFake.
 	failNext map[string]int
-	// listOrder, when set, reverses listings (XenStore order is arbitrary).
+	// reverseList reverses listings (XenStore order is arbitrary).
 	reverseList bool
+	// discardReplies drops writes under data/guest/ (memory benchmarks
+	// measure the agent, not the fake's copies of replies).
+	discardReplies bool
 }
 
 var errFake = errors.New("fake xenstore failure")
@@ -39,7 +42,9 @@ func (s *fakeStore) fail(prefix string, n int) {
 
 // check records op and reports an injected failure; mu must be held.
 func (s *fakeStore) check(op string) error {
-	s.ops = append(s.ops, op)
+	if !s.discardReplies {
+		s.ops = append(s.ops, op)
+	}
 	for prefix, n := range s.failNext {
 		if n > 0 && strings.HasPrefix(op, prefix) {
 			s.failNext[prefix] = n - 1
@@ -67,6 +72,9 @@ func (s *fakeStore) Write(_ context.Context, path string, value []byte) error {
 	defer s.mu.Unlock()
 	if err := s.check("write " + path); err != nil {
 		return err
+	}
+	if s.discardReplies && strings.HasPrefix(path, "data/guest/") {
+		return nil
 	}
 	s.nodes[path] = append([]byte(nil), value...)
 	s.notify(path)

@@ -11,7 +11,7 @@ import (
 
 // runAgent starts a on its own goroutine and stops it at test end, checking
 // that Run returns nil promptly once ctx ends.
-func runAgent(t *testing.T, a *Agent) {
+func runAgent(t testing.TB, a *Agent) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -167,4 +167,22 @@ func TestRunUsesWatchNotOnlyPolling(t *testing.T) {
 	waitFor(t, "watch", func() bool { return len(s.opsMatching("watch ")) == 1 })
 	s.put("data/host/w", `{"name": "version", "value": "agent"}`)
 	wantReply(t, waitReply(t, s, "w"), "0", DefaultVersion)
+}
+
+func TestIsOwnRemoval(t *testing.T) {
+	a, _ := newTestAgent(t, Options{})
+	a.queue.markDone("abc")
+	for path, want := range map[string]bool{
+		"data/host/abc":                 true,
+		"/local/domain/7/data/host/abc": true,
+		"data/host/abd":                 false,
+		"data/host":                     false,
+		"/local/domain/7/data/host":     false,
+		"data/host/abc/sub":             false,
+		"xdata/host/abc":                false,
+	} {
+		if got := a.isOwnRemoval(path); got != want {
+			t.Errorf("isOwnRemoval(%q) = %v, want %v", path, got, want)
+		}
+	}
 }
