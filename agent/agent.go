@@ -1,6 +1,3 @@
-// Package agent answers the nova-agent command protocol over XenStore, wire
-// compatible with OpenStack Nova's XenAPI host side: requests appear as JSON
-// at data/host/<id>, replies are written to data/guest/<id>.
 package agent
 
 import (
@@ -84,7 +81,34 @@ type Agent struct {
 	keys    keyState          // keyinit result, consumed by password
 	metrics *metricsPublisher
 
-	readyOnce sync.Once
+	readyOnce  sync.Once
+	scanErrors errorLog
+}
+
+// errorLog keeps a XenStore outage (retried every second) from flooding
+// the log: a repeated error is logged once a minute.
+type errorLog struct {
+	last   string
+	at     time.Time
+	failed bool
+}
+
+const errorLogEvery = time.Minute
+
+func (e *errorLog) report(logf func(string, ...any), err error) {
+	msg := err.Error()
+	if msg != e.last || time.Since(e.at) >= errorLogEvery {
+		logf("agent: scanning %s: %v (retrying)", hostDir, err)
+		e.last, e.at = msg, time.Now()
+	}
+	e.failed = true
+}
+
+func (e *errorLog) recovered(logf func(string, ...any)) {
+	if e.failed {
+		logf("agent: scanning %s works again", hostDir)
+	}
+	*e = errorLog{}
 }
 
 // New returns an agent that reads requests from store and performs them
@@ -172,10 +196,11 @@ func (a *Agent) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			a.logf("agent: scanning %s: %v (retrying)", hostDir, err)
+			a.scanErrors.report(a.logf, err)
 			retry.Reset(retryDelay)
 			continue
 		}
+		a.scanErrors.recovered(a.logf)
 		a.readyOnce.Do(func() {
 			if a.opts.Ready != nil {
 				a.opts.Ready()

@@ -3,7 +3,10 @@ package agent
 import (
 	"context"
 	"fmt"
+	"math/big"
 	"slices"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -184,5 +187,53 @@ func TestIsOwnRemoval(t *testing.T) {
 		if got := a.isOwnRemoval(path); got != want {
 			t.Errorf("isOwnRemoval(%q) = %v, want %v", path, got, want)
 		}
+	}
+}
+
+func TestLogsCarryNoSecrets(t *testing.T) {
+	s, act := newFakeStore(), &fakeActions{}
+	var logs []string
+	var mu sync.Mutex
+	logf := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		logs = append(logs, fmt.Sprintf(format, args...))
+	}
+	a := New(s, act, Options{Logf: logf})
+	runAgent(t, a)
+	hostPriv := big.NewInt(0x1f2e3d4c5b6a79)
+	s.put("data/host/k", req("keyinit", dhPublic(hostPriv).String()))
+	res := waitReply(t, s, "k")
+	guestPub, _ := new(big.Int).SetString(res.Message, 10)
+	shared := dhShared(guestPub, hostPriv)
+	enc := hostEncrypt(t, "TopSecretPw\n", shared, keyIVMD5)
+	s.put("data/host/p", req("password", enc))
+	wantReply(t, waitReply(t, s, "p"), "0", "")
+	s.put("data/host/f", req("injectfile", b64("/root/.ssh/authorized_keys,ssh-rsa PRIVATEISH")))
+	wantReply(t, waitReply(t, s, "f"), "0", "")
+	mu.Lock()
+	defer mu.Unlock()
+	all := strings.Join(logs, "\n")
+	for _, secret := range []string{"TopSecretPw", shared, enc, res.Message, "PRIVATEISH", b64("/root/.ssh/authorized_keys,ssh-rsa PRIVATEISH")} {
+		if strings.Contains(all, secret) {
+			t.Errorf("log contains %q:\n%s", secret, all)
+		}
+	}
+	if !strings.Contains(all, "password") {
+		t.Errorf("log does not even name the command:\n%s", all)
+	}
+}
+
+func TestScanErrorsAreThrottled(t *testing.T) {
+	var e errorLog
+	var n int
+	logf := func(string, ...any) { n++ }
+	for range 5 {
+		e.report(logf, errFake)
+	}
+	e.recovered(logf)
+	e.report(logf, errFake)
+	if n != 3 { // first error, recovery, error again
+		t.Fatalf("logged %d lines, want 3", n)
 	}
 }
