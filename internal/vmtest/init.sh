@@ -16,9 +16,10 @@ for m in $VMTEST_PRELOAD; do
 	modprobe "$m" || echo "vmtest: modprobe $m failed"
 done
 
-# Wait (at most ~10 s) for the NICs and the drive: probing is asynchronous.
+# Wait for the NICs and the drive: probing is asynchronous. The cap is
+# generous because a loaded host slows TCG guests a lot.
 i=0
-while [ $i -lt 100 ]; do
+while [ $i -lt 300 ]; do
 	nics=$(ls /sys/class/net | grep -vc '^lo$')
 	if [ "$nics" -ge "$VMTEST_NICS" ] && { [ -z "$VMTEST_DISK" ] || [ -e "/sys/block/$VMTEST_DISK" ]; }; then
 		break
@@ -26,6 +27,7 @@ while [ $i -lt 100 ]; do
 	usleep 100000
 	i=$((i + 1))
 done
+[ $i -lt 300 ] || echo "vmtest: gave up waiting for $VMTEST_NICS NICs and disk '$VMTEST_DISK'"
 
 # Read an ISO9660 or FAT volume label (no blkid in busybox-static).
 bytes_at() { dd if="$1" bs=1 skip="$2" count="$3" 2>/dev/null | tr -d '\000'; }
