@@ -176,10 +176,6 @@ func updateAuthorizedKeys(content []byte, keys []string) ([]byte, error) {
 	if insertAt < 0 {
 		insertAt = len(out)
 	}
-	if insertAt > 0 && !bytes.HasSuffix(out[insertAt-1], []byte("\n")) {
-		out[insertAt-1] = append(out[insertAt-1], '\n')
-	}
 	block := keysBegin + "\n" + strings.Join(keys, "\n") + "\n" + keysEnd + "\n"
-	out = append(out[:insertAt], append([][]byte{[]byte(block)}, out[insertAt:]...)...)
-	return bytes.Join(out, nil), nil
+	return joinWithInsert(out, insertAt, []byte(block)), nil
 }

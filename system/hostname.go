@@ -143,12 +143,7 @@ func updateHosts(hosts []byte, fqdn, short string) []byte {
 			insertAt = afterLoopback
 		}
 	}
-	if insertAt > 0 && !bytes.HasSuffix(out[insertAt-1], []byte("\n")) {
-		out[insertAt-1] = append(out[insertAt-1], '\n')
-	}
-	managed := []byte(hostsLine(fqdn, short) + "\n")
-	out = append(out[:insertAt], append([][]byte{managed}, out[insertAt:]...)...)
-	return bytes.Join(out, nil)
+	return joinWithInsert(out, insertAt, []byte(hostsLine(fqdn, short)+"\n"))
 }
 
 // hostsFields returns a hosts line's address and its comment text (trimmed,

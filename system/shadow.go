@@ -89,14 +89,3 @@ func updateShadow(shadow []byte, user, hash string, lastChange int64) ([]byte, e
 	}
 	return nil, fmt.Errorf("no user %q", user)
 }
-
-// cutEOL splits a line from its "\n" or "\r\n" ending.
-func cutEOL(line []byte) (body, eol []byte) {
-	if b, ok := bytes.CutSuffix(line, []byte("\r\n")); ok {
-		return b, line[len(b):]
-	}
-	if b, ok := bytes.CutSuffix(line, []byte("\n")); ok {
-		return b, line[len(b):]
-	}
-	return line, nil
-}

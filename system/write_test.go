@@ -253,3 +253,34 @@ func TestWriteFileErrorsNameThePath(t *testing.T) {
 		t.Errorf("error %v: want the path named and no content", err)
 	}
 }
+
+// FuzzResolve: any path either is refused or resolves to a clean relative
+// path inside the root, whatever links the tree holds.
+func FuzzResolve(f *testing.F) {
+	dir := f.TempDir()
+	for name, target := range map[string]string{"up": "../..", "abs": "/etc", "loop": "loop", "rel": "etc/sub"} {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			f.Fatal(err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "etc/sub"), 0o755); err != nil {
+		f.Fatal(err)
+	}
+	fsys, err := os.OpenRoot(dir)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { fsys.Close() })
+	for _, s := range []string{"/etc/passwd", "up/x", "/abs/../rel/./y", "loop", "a/../../b", "rel/../abs"} {
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, name string, follow bool) {
+		rel, err := resolve(fsys, name, follow)
+		if err != nil {
+			return
+		}
+		if rel != filepath.Clean(rel) || strings.HasPrefix(rel, "/") || rel == ".." || strings.HasPrefix(rel, "../") {
+			t.Fatalf("resolve(%q) = %q: not a clean path inside the root", name, rel)
+		}
+	})
+}
