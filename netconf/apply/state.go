@@ -48,17 +48,19 @@ func loadState(dir string) (*state, error) {
 
 // parseState decodes and checks a state file; path only names it in errors.
 func parseState(path string, b []byte) (*state, error) {
-	var s state
-	if err := json.Unmarshal(b, &s); err != nil {
+	// Prefixes are decoded as strings first so an error can name the entry.
+	var raw struct {
+		Version   int                 `json:"version"`
+		Addresses map[string][]string `json:"addresses"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if s.Version != stateVersion {
-		return nil, fmt.Errorf("%s: version: %d, want %d", path, s.Version, stateVersion)
+	if raw.Version != stateVersion {
+		return nil, fmt.Errorf("%s: version: %d, want %d", path, raw.Version, stateVersion)
 	}
-	if s.Addresses == nil {
-		s.Addresses = map[string][]netip.Prefix{}
-	}
-	for key, prefixes := range s.Addresses {
+	s := state{Version: raw.Version, Addresses: map[string][]netip.Prefix{}}
+	for key, prefixes := range raw.Addresses {
 		if name, ok := strings.CutPrefix(key, "name:"); ok {
 			if name == "" {
 				return nil, fmt.Errorf("%s: addresses: key %q: empty interface name", path, key)
@@ -66,10 +68,12 @@ func parseState(path string, b []byte) (*state, error) {
 		} else if _, err := net.ParseMAC(key); err != nil {
 			return nil, fmt.Errorf("%s: addresses: key %q: not a MAC or name:<ifname>", path, key)
 		}
-		for i, p := range prefixes {
-			if !p.IsValid() {
-				return nil, fmt.Errorf("%s: addresses[%q][%d]: invalid prefix", path, key, i)
+		for i, text := range prefixes {
+			p, err := netip.ParsePrefix(text)
+			if err != nil {
+				return nil, fmt.Errorf("%s: addresses[%q][%d]: %q: not an address/prefix-length", path, key, i, text)
 			}
+			s.Addresses[key] = append(s.Addresses[key], p)
 		}
 	}
 	return &s, nil
