@@ -29,16 +29,18 @@ func TestRunHello(t *testing.T) {
 	}
 }
 
+// TestRunExitCodeAndStderr also covers Files (a script) and Modules.
 func TestRunExitCodeAndStderr(t *testing.T) {
 	t.Parallel()
 	res := Run(t, Options{
-		Command: "echo to-stdout; echo to-stderr >&2; /opt/greet; exit 7",
+		Command: "echo to-stdout; echo to-stderr >&2; /opt/greet; grep -o '^tun ' /proc/modules; exit 7",
 		Files:   map[string][]byte{"/opt/greet": []byte("#!/bin/sh\necho greeting from a file\n")},
+		Modules: []string{"tun"},
 	})
 	if res.RC != 7 {
 		t.Errorf("RC = %d, want 7", res.RC)
 	}
-	want := "to-stdout\nto-stderr\ngreeting from a file\n"
+	want := "to-stdout\nto-stderr\ngreeting from a file\ntun \n"
 	if res.Output != want {
 		t.Errorf("output = %q, want %q", res.Output, want)
 	}
