@@ -166,9 +166,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer retry.Stop()
 
 	var events <-chan string
+	firstEvent := false // the next event on the watched path is the initial one
 	for {
 		if events == nil {
-			events = a.watch(ctx)
+			events, firstEvent = a.watch(ctx), true
 		}
 		select {
 		case <-ctx.Done():
@@ -185,6 +186,16 @@ func (a *Agent) Run(ctx context.Context) error {
 			}
 			if a.isOwnRemoval(changed) {
 				continue // saves a listing per request
+			}
+			if isWatchRoot(changed) {
+				// Besides the initial event, the client sends the watched
+				// path after reconnecting: the store may have lost our
+				// metrics, so write them all again now.
+				if !firstEvent && a.metrics != nil {
+					a.metrics.forget()
+					a.metrics.publish(ctx)
+				}
+				firstEvent = false
 			}
 		case <-poll.C:
 		case <-retry.C:
@@ -221,6 +232,11 @@ func (a *Agent) watch(ctx context.Context) <-chan string {
 		return nil
 	}
 	return ch
+}
+
+// isWatchRoot reports whether a watch event names data/host itself.
+func isWatchRoot(changed string) bool {
+	return changed == hostDir || strings.HasSuffix(changed, "/"+hostDir)
 }
 
 // isOwnRemoval reports whether a watch event is for a request the agent

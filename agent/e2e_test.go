@@ -183,3 +183,25 @@ except h.AgentError as e:
 		t.Fatal("timed-out request still present")
 	}
 }
+
+// TestEndToEndSurvivesDaemonRestart: the daemon restarts with an empty
+// store (as after a host-side restart); the agent keeps answering and
+// publishes its metrics again without waiting for the next interval.
+func TestEndToEndSurvivesDaemonRestart(t *testing.T) {
+	ra := startRealAgent(t, xenstored.C, Options{Version: "7.7", MetricsInterval: time.Hour, Root: fakeGuestRoot(t), PollInterval: 200 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	hasMeminfo := func() bool {
+		v, err := ra.client.Read(ctx, "data/meminfo_total")
+		return err == nil && string(v) == "2030592"
+	}
+	waitFor(t, "metrics", hasMeminfo)
+	if got := ra.host(t, "version"); got != `"7.7"` {
+		t.Fatalf("version before restart = %s", got)
+	}
+	xenstored.Restart(t, ra.socket)
+	waitFor(t, "metrics after restart", hasMeminfo)
+	if got := ra.host(t, "version"); got != `"7.7"` {
+		t.Fatalf("version after restart = %s", got)
+	}
+}

@@ -1,0 +1,43 @@
+package agent
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"guestbridge/system"
+)
+
+func TestSystemActions(t *testing.T) {
+	root := system.Root{Dir: t.TempDir()}
+	os.MkdirAll(filepath.Join(root.Dir, "etc"), 0o755)
+	if err := os.WriteFile(filepath.Join(root.Dir, "etc/shadow"), []byte("root:*:20000:0:99999:7:::\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	act := SystemActions{Root: root}.Actions()
+	if err := act.SetPassword("pässw0rd"); err != nil {
+		t.Fatal(err)
+	}
+	shadow, _ := os.ReadFile(filepath.Join(root.Dir, "etc/shadow"))
+	hash := strings.Split(string(shadow), ":")[1]
+	if !system.VerifyPassword(hash, "pässw0rd") {
+		t.Fatalf("shadow %q does not verify", shadow)
+	}
+	if err := act.InjectFile("/etc/motd", []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(filepath.Join(root.Dir, "etc/motd"))
+	if err != nil || info.Mode().Perm() != 0o644 {
+		t.Fatalf("motd: %v, mode %v; want 0644", err, info.Mode().Perm())
+	}
+	if err := act.ResetNetwork(context.Background()); err == nil || !strings.Contains(err.Error(), "not configured") {
+		t.Fatalf("ResetNetwork without a function: %v", err)
+	}
+	called := false
+	act = SystemActions{Root: root, ResetNetwork: func(context.Context) error { called = true; return nil }}.Actions()
+	if err := act.ResetNetwork(context.Background()); err != nil || !called {
+		t.Fatalf("ResetNetwork: %v, called %v", err, called)
+	}
+}
