@@ -84,8 +84,8 @@ func parseEC2PublicKeys(raw json.RawMessage) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		if k != "" {
-			keys = append(keys, trimKey(k))
+		if k = trimKey(k); strings.TrimSpace(k) != "" {
+			keys = append(keys, k)
 		}
 	}
 	return keys, nil
