@@ -126,20 +126,16 @@ func enforceDir(dir *os.Root, mode os.FileMode, uid, gid int) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	changed := false
-	if u, g := fileOwner(fi); u != uid || g != gid {
-		if err := d.Chown(uid, gid); err != nil {
-			return false, err
-		}
-		changed = true
+	ownerOK := false
+	if u, g := fileOwner(fi); u == uid && g == gid {
+		ownerOK = true
+	} else if err := d.Chown(uid, gid); err != nil {
+		return false, err
 	}
-	if fi.Mode().Perm() != mode || changed {
-		if err := d.Chmod(mode); err != nil {
-			return false, err
-		}
-		changed = changed || fi.Mode().Perm() != mode
+	if ownerOK && fi.Mode().Perm() == mode {
+		return false, nil
 	}
-	return changed, nil
+	return true, d.Chmod(mode) // also after chown, which may clear bits
 }
 
 // updateAuthorizedKeys replaces the managed block of content with keys: at

@@ -32,6 +32,11 @@ func (r Root) SetPassword(user, password string) error {
 	if err != nil {
 		return fmt.Errorf("set password of %s: %w", user, err)
 	}
+	unlock, err := r.lockPasswd()
+	if err != nil {
+		return fmt.Errorf("set password of %s: %w", user, err)
+	}
+	defer unlock()
 	old, err := r.readFile(shadowPath)
 	if err != nil {
 		return fmt.Errorf("set password of %s: read %s: %w", user, shadowPath, err)

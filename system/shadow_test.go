@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"guestbridge/internal/testenv"
 )
@@ -112,6 +113,9 @@ func TestSetPasswordUnknownUserLeavesFile(t *testing.T) {
 
 func TestSetPasswordErrors(t *testing.T) {
 	r := testRoot(t)
+	if err := os.Mkdir(filepath.Join(r.Dir, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := r.SetPassword("root", "pw"); err == nil || !strings.Contains(err.Error(), "/etc/shadow") {
 		t.Errorf("missing shadow: error %v, want it named", err)
 	}
@@ -176,4 +180,49 @@ func FuzzShadowUpdate(f *testing.F) {
 			t.Fatalf("%d lines changed", diff)
 		}
 	})
+}
+
+// TestSetPasswordWaitsForPwdLock: while another process holds glibc's
+// lckpwdf lock (as passwd does), SetPassword must not rewrite the file.
+func TestSetPasswordWaitsForPwdLock(t *testing.T) {
+	python := testenv.RequireFile(t, testenv.SystemPython)
+	r := testRoot(t)
+	put(t, r, "etc/shadow", "root:*:1:0:99999:7:::\n", 0o600)
+	holder := exec.Command(python, "-c", `import fcntl,os,sys
+fd = os.open(sys.argv[1], os.O_WRONLY|os.O_CREAT, 0o600)
+fcntl.lockf(fd, fcntl.LOCK_EX)
+print("locked", flush=True)
+sys.stdin.read()`, filepath.Join(r.Dir, "etc/.pwd.lock"))
+	release, err := holder.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := holder.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { release.Close(); holder.Wait() })
+	if _, err := out.Read(make([]byte, 6)); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- r.SetPassword("root", "pw") }()
+	select {
+	case err := <-done:
+		t.Fatalf("SetPassword finished while the lock was held: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if got := read(t, r, "etc/shadow"); got != "root:*:1:0:99999:7:::\n" {
+		t.Fatal("shadow rewritten while the lock was held")
+	}
+	release.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if !VerifyPassword(strings.Split(read(t, r, "etc/shadow"), ":")[1], "pw") {
+		t.Error("password not set after the lock was released")
+	}
 }

@@ -36,7 +36,8 @@ type writeSpec struct {
 	forceOwner   bool   // apply Mode/UID/GID to an existing file too
 }
 
-// WriteFile writes data to path inside r atomically: a temporary file in the
+// WriteFile writes data to path inside r (path is taken from r.Dir whether
+// or not it starts with "/") atomically: a temporary file in the
 // same directory (mode 0600 while written), write, fsync, chown/chmod to the
 // existing file's owner and mode (or o's for a new file), rename, fsync of
 // the directory. Readers see the old or the new content, never a mix.
