@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -77,7 +78,7 @@ type Agent struct {
 	logf  func(string, ...any)
 
 	queue   requestQueue
-	unsent  map[string][]byte // replies computed but not yet written, by id
+	unsent  map[string]answer // replies computed but not yet written, by id
 	keys    keyState          // keyinit result, consumed by password
 	metrics *metricsPublisher
 
@@ -130,7 +131,7 @@ func New(store Store, act Actions, opts Options) *Agent {
 		opts:   opts,
 		logf:   logf,
 		queue:  newRequestQueue(doneMemory),
-		unsent: map[string][]byte{},
+		unsent: map[string]answer{},
 	}
 	if opts.MetricsInterval > 0 {
 		a.metrics = newMetricsPublisher(store, opts.Root, logf)
@@ -261,12 +262,24 @@ func (a *Agent) scan(ctx context.Context) error {
 	}
 	pending := a.queue.update(ids)
 	a.pruneUnsent(pending)
+	// One request failing (say, unreadable) must not hold up the others;
+	// the first error makes Run retry soon.
+	var first error
 	for _, id := range pending {
-		if err := a.serve(ctx, id); err != nil {
-			return err
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := a.serve(ctx, id); err != nil && first == nil {
+			first = fmt.Errorf("request %s: %w", id, err)
 		}
 	}
-	return nil
+	return first
+}
+
+// answer is a computed reply and what to do once it is written.
+type answer struct {
+	reply []byte
+	after func()
 }
 
 // serve answers one request: read, dispatch, write the reply, then remove
@@ -278,8 +291,7 @@ func (a *Agent) serve(ctx context.Context, id string) error {
 		// Answered earlier but the removal failed: only remove.
 		return a.remove(ctx, id, reqPath)
 	}
-	reply, ok := a.unsent[id]
-	var after func()
+	ans, ok := a.unsent[id]
 	if !ok {
 		raw, err := a.store.Read(ctx, reqPath)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -289,19 +301,18 @@ func (a *Agent) serve(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		var res result
-		res, after = a.handle(ctx, id, raw)
-		reply = res.encode()
-		a.unsent[id] = reply
+		res, after := a.handle(ctx, id, raw)
+		ans = answer{res.encode(), after}
+		a.unsent[id] = ans
 	}
-	if err := a.store.Write(ctx, replyPath, reply); err != nil {
+	if err := a.store.Write(ctx, replyPath, ans.reply); err != nil {
 		return err
 	}
 	delete(a.unsent, id)
 	a.queue.markDone(id)
 	err := a.remove(ctx, id, reqPath)
-	if after != nil {
-		after() // the reply is out; a failed removal is retried later
+	if ans.after != nil {
+		ans.after() // the reply is out; a failed removal is retried later
 	}
 	return err
 }

@@ -237,3 +237,16 @@ func TestScanErrorsAreThrottled(t *testing.T) {
 		t.Fatalf("logged %d lines, want 3", n)
 	}
 }
+
+func TestUnreadableRequestDoesNotBlockOthers(t *testing.T) {
+	s, act := newFakeStore(), &fakeActions{}
+	s.fail("read data/host/a-stuck", 1000000)
+	s.put("data/host/a-stuck", req("version", "agent"))
+	s.put("data/host/b-next", req("version", "agent"))
+	a := New(s, act, Options{Logf: t.Logf, PollInterval: 10 * time.Millisecond})
+	runAgent(t, a)
+	wantReply(t, waitReply(t, s, "b-next"), "0", DefaultVersion)
+	if _, ok := s.get("data/guest/a-stuck"); ok {
+		t.Fatal("unreadable request answered")
+	}
+}

@@ -31,7 +31,6 @@ func failuref(err error) result { return result{codeError, err.Error()} }
 func notFound(name string) result {
 	return result{codeNotFound, "No such agent command '" + clip(name, 64) + "'"}
 }
-func (r result) succeeded() bool  { return r.Code == codeOK || r.Code == codeKeyInit }
 func (r result) String() string   { return r.Code } // the message may echo request data: never log it
 func (r result) GoString() string { return r.String() }
 
