@@ -198,6 +198,7 @@ func TestOpenCorruptImages(t *testing.T) {
 		{"iso-root-directory-garbage", patch(isoBytes, isoRootExtent(isoBytes), bytes.Repeat([]byte{0xA5}, 2048))},
 		{"fat-truncated", fatBytes[:4096]},
 		{"fat-root-directory-garbage", patch(fatBytes, fatRootDirOffset(fatBytes), bytes.Repeat([]byte{0x5A}, 1024))},
+		{"fat-cluster-loop", fatClusterTwoLoops(fatBytes)},
 		{"fat-zero-fat-size", patch(fatBytes, 0x16, []byte{0, 0})},
 		{"fat-huge-fat", patch(fatBytes, 0x16, []byte{0xff, 0xff})},
 	} {
@@ -233,6 +234,16 @@ func fatRootDirOffset(img []byte) int {
 	reserved := int(binary.LittleEndian.Uint16(img[0x0E:]))
 	perFAT := int(binary.LittleEndian.Uint16(img[0x16:]))
 	return (reserved + int(img[0x10])*perFAT) * bps
+}
+
+// fatClusterTwoLoops points FAT12 entry 2 (the first directory mcopy
+// wrote) at itself: a chain that never ends.
+func fatClusterTwoLoops(img []byte) []byte {
+	out := bytes.Clone(img)
+	fat := int(binary.LittleEndian.Uint16(img[0x0E:])) * int(binary.LittleEndian.Uint16(img[0x0B:]))
+	out[fat+3] = 0x02   // low 8 bits of entry 2
+	out[fat+4] &^= 0x0F // its high 4 bits; the upper nibble belongs to entry 3
+	return out
 }
 
 // patch returns a copy of b with p written at off.

@@ -63,6 +63,11 @@ func openImage(f *os.File) (fsys fs.FS, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if v.fat != nil {
+		if err := v.fat.checkFATChains(f); err != nil {
+			return nil, err
+		}
+	}
 	// go-diskfs trusts the on-disk structures; a corrupt image must give an
 	// error, not take the process down.
 	defer recoverAsError(&err, "reading the "+v.fstype+" filesystem")

@@ -44,6 +44,7 @@ func ProbeLabel(r io.ReaderAt) (label, fstype string, err error) {
 type volume struct {
 	label, fstype string
 	blockSize     int64
+	fat           *fatBPB // nil for ISO 9660
 }
 
 // probe tries ISO 9660 first (it leaves the first 32 KiB free, so a FAT boot

@@ -62,7 +62,7 @@ func probeFAT(r io.ReaderAt, size int64) (v volume, isFAT bool, err error) {
 	if !found {
 		label = bpb.bootLabel
 	}
-	return volume{label: label, fstype: fstype, blockSize: bpb.bytesPerSector}, true, nil
+	return volume{label: label, fstype: fstype, blockSize: bpb.bytesPerSector, fat: &bpb}, true, nil
 }
 
 func parseFATBPB(bs []byte) (fatBPB, bool) {
