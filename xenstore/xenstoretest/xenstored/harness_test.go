@@ -1,11 +1,13 @@
 package xenstored
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"guestbridge/internal/testenv"
 )
@@ -16,7 +18,9 @@ var impls = []Impl{C, OCaml}
 func xs(t *testing.T, socket, tool string, args ...string) string {
 	t.Helper()
 	bin := testenv.RequireCommand(t, tool)
-	cmd := exec.Command(bin, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(os.Environ(), "XENSTORED_PATH="+socket)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -76,22 +80,31 @@ with Client(unix_socket_path=os.environ["XENSTORED_PATH"]) as c:
           ok, first.path.decode(), ev.path.decode(), ev.token.decode())
 `
 
+// runPyxs runs a pyxs script against socket and returns its trimmed
+// output; a daemon that stops answering fails the test instead of hanging.
+func runPyxs(t *testing.T, py, socket, script string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, py, "-c", script)
+	cmd.Env = append(os.Environ(), "XENSTORED_PATH="+socket)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		if strings.Contains(string(out), "No module named 'pyxs'") {
+			testenv.Missing(t, "python3-pyxs")
+		}
+		t.Fatalf("pyxs: %v\n%s", err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
 func TestPyxs(t *testing.T) {
 	py := testenv.RequireFile(t, testenv.SystemPython)
 	for _, impl := range impls {
 		t.Run(string(impl), func(t *testing.T) {
 			t.Parallel()
 			sock := Start(t, impl)
-			cmd := exec.Command(py, "-c", pyxsScript)
-			cmd.Env = append(os.Environ(), "XENSTORED_PATH="+sock)
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				if strings.Contains(string(out), "No module named 'pyxs'") {
-					testenv.Missing(t, "python3-pyxs")
-				}
-				t.Fatalf("pyxs: %v\n%s", err, out)
-			}
-			if got, want := strings.TrimSpace(string(out)), "1 a,b,c True /t /t/b tok"; got != want {
+			if got, want := runPyxs(t, py, sock, pyxsScript), "1 a,b,c True /t /t/b tok"; got != want {
 				t.Errorf("pyxs output %q, want %q", got, want)
 			}
 		})
@@ -133,5 +146,48 @@ func TestSocketPathShortWithLongTestName(t *testing.T) {
 				t.Fatalf("%s is not a socket: %v", sock, err)
 			}
 		})
+	}
+}
+
+// XS_INTRODUCE of a domU works through the shim's fake ring mapping (the
+// grant table for xenstored, a foreign mapping for oxenstored).
+func TestIntroduceDomain(t *testing.T) {
+	py := testenv.RequireFile(t, testenv.SystemPython)
+	const script = `
+import os
+from pyxs import Client
+with Client(unix_socket_path=os.environ["XENSTORED_PATH"]) as c:
+    with c.monitor() as m:
+        m.watch(b"@introduceDomain", b"tok")
+        next(m.wait())  # the initial event every watch gets
+        c.introduce_domain(5, 1234, 7)
+        ev = next(m.wait())
+    print(ev.path.decode(), c.is_domain_introduced(5), c.get_domain_path(5).decode())
+`
+	for _, impl := range impls {
+		t.Run(string(impl), func(t *testing.T) {
+			t.Parallel()
+			sock := Start(t, impl)
+			AddDomainRing(t, sock, 5)
+			if got, want := runPyxs(t, py, sock, script), "@introduceDomain True /local/domain/5"; got != want {
+				t.Errorf("got %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// The daemon is gone once the test that started it has ended.
+func TestStoppedAfterTest(t *testing.T) {
+	for _, impl := range impls {
+		var sock string
+		t.Run(string(impl), func(t *testing.T) {
+			sock = Start(t, impl)
+			if err := probe(sock); err != nil {
+				t.Fatalf("daemon not answering: %v", err)
+			}
+		})
+		if sock != "" && probe(sock) == nil {
+			t.Errorf("%s still answers on %s after its test ended", impl, sock)
+		}
 	}
 }

@@ -334,13 +334,12 @@ void *xengnttab_open(void *logger, unsigned flags)
 int xengnttab_close(void *h) { (void)h; return 0; }
 int xengnttab_set_max_grants(void *h, uint32_t n) { (void)h; (void)n; return 0; }
 
-/* A domU's ring page is the file $FAKEXEN_DIR/ring-<domid>, so XS_INTRODUCE
- * works when a test created that file. */
-void *xengnttab_map_grant_ref(void *h, uint32_t domid, uint32_t ref, int prot)
+/* map_ring maps the file $FAKEXEN_DIR/ring-<domid> as that domain's ring
+ * page, so XS_INTRODUCE works when a test created that file. */
+static void *map_ring(const char *who, uint32_t domid, size_t size, int prot)
 {
 	const char *dir = getenv("FAKEXEN_DIR");
 	char path[PATHLEN];
-	(void)h; (void)ref;
 	if (!dir) {
 		errno = ENOENT;
 		return NULL;
@@ -349,13 +348,27 @@ void *xengnttab_map_grant_ref(void *h, uint32_t domid, uint32_t ref, int prot)
 	int (*real_open)(const char *, int, ...) = next("open");
 	int fd = real_open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
-		dbg("xengnttab_map_grant_ref(%u): %s", domid, strerror(errno));
+		dbg("%s(%u): %s", who, domid, strerror(errno));
 		return NULL;
 	}
-	void *p = mmap(NULL, PAGE, prot, MAP_SHARED, fd, 0);
+	void *p = mmap(NULL, size, prot, MAP_SHARED, fd, 0);
 	close(fd);
-	dbg("xengnttab_map_grant_ref(%u) = %p", domid, p);
+	dbg("%s(%u) = %p", who, domid, p);
 	return p == MAP_FAILED ? NULL : p;
+}
+
+/* The C daemon maps a domU's ring through the grant table... */
+void *xengnttab_map_grant_ref(void *h, uint32_t domid, uint32_t ref, int prot)
+{
+	(void)h; (void)ref;
+	return map_ring("xengnttab_map_grant_ref", domid, PAGE, prot);
+}
+
+/* ...oxenstored through a foreign mapping of the ring's frame. */
+void *xc_map_foreign_range(void *xch, uint32_t domid, int size, int prot, unsigned long mfn)
+{
+	(void)xch; (void)mfn;
+	return map_ring("xc_map_foreign_range", domid, size > 0 ? (size_t)size : PAGE, prot);
 }
 
 int xengnttab_unmap(void *h, void *addr, uint32_t count)
