@@ -64,10 +64,10 @@ func (a *Agent) handle(ctx context.Context, id string, raw []byte) (res result, 
 	name := "?"
 	defer func() {
 		if p := recover(); p != nil {
-			a.logf("agent: request %s (%s): internal error: %T", id, name, p)
+			a.logf("agent: request %s (%q): internal error: %T", id, clip(name, 64), p)
 			res, after = failure("Internal error while running '"+clip(name, 64)+"'"), nil
 		}
-		a.logf("agent: request %s: %s → %s", id, clip(name, 64), res.Code)
+		a.logf("agent: request %s: %q → %s", id, clip(name, 64), res.Code)
 	}()
 	req, res, okReq := parseRequest(raw)
 	if !okReq {
