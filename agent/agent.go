@@ -82,13 +82,15 @@ type Agent struct {
 	keys    keyState          // keyinit result, consumed by password
 	metrics *metricsPublisher
 
-	readyOnce  sync.Once
-	scanErrors errorLog
+	readyOnce   sync.Once
+	scanErrors  errorLog
+	watchErrors errorLog
 }
 
 // errorLog keeps a XenStore outage (retried every second) from flooding
 // the log: a repeated error is logged once a minute.
 type errorLog struct {
+	what   string // "scanning data/host"
 	last   string
 	at     time.Time
 	failed bool
@@ -99,7 +101,7 @@ const errorLogEvery = time.Minute
 func (e *errorLog) report(logf func(string, ...any), err error) {
 	msg := err.Error()
 	if msg != e.last || time.Since(e.at) >= errorLogEvery {
-		logf("agent: scanning %s: %v (retrying)", hostDir, err)
+		logf("agent: %s: %v (retrying)", e.what, err)
 		e.last, e.at = msg, time.Now()
 	}
 	e.failed = true
@@ -107,9 +109,9 @@ func (e *errorLog) report(logf func(string, ...any), err error) {
 
 func (e *errorLog) recovered(logf func(string, ...any)) {
 	if e.failed {
-		logf("agent: scanning %s works again", hostDir)
+		logf("agent: %s works again", e.what)
 	}
-	*e = errorLog{}
+	*e = errorLog{what: e.what}
 }
 
 // New returns an agent that reads requests from store and performs them
@@ -126,12 +128,14 @@ func New(store Store, act Actions, opts Options) *Agent {
 		logf = func(string, ...any) {}
 	}
 	a := &Agent{
-		store:  store,
-		act:    act,
-		opts:   opts,
-		logf:   logf,
-		queue:  newRequestQueue(doneMemory),
-		unsent: map[string]answer{},
+		store:       store,
+		act:         act,
+		opts:        opts,
+		logf:        logf,
+		queue:       newRequestQueue(doneMemory),
+		unsent:      map[string]answer{},
+		scanErrors:  errorLog{what: "scanning " + hostDir},
+		watchErrors: errorLog{what: "watching " + hostDir + " (polling meanwhile)"},
 	}
 	if opts.MetricsInterval > 0 {
 		a.metrics = newMetricsPublisher(store, opts.Root, logf)
@@ -228,10 +232,11 @@ func (a *Agent) watch(ctx context.Context) <-chan string {
 	ch, err := a.store.Watch(ctx, hostDir)
 	if err != nil {
 		if ctx.Err() == nil {
-			a.logf("agent: watching %s: %v (polling every %s)", hostDir, err, a.opts.PollInterval)
+			a.watchErrors.report(a.logf, err)
 		}
 		return nil
 	}
+	a.watchErrors.recovered(a.logf)
 	return ch
 }
 

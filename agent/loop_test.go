@@ -225,7 +225,7 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 }
 
 func TestScanErrorsAreThrottled(t *testing.T) {
-	var e errorLog
+	e := errorLog{what: "scanning"}
 	var n int
 	logf := func(string, ...any) { n++ }
 	for range 5 {
