@@ -51,7 +51,7 @@ type lab struct {
 
 // newLab creates the namespaces and one veth per MAC: guest side "nicN"
 // (down, with the MAC), peer side "peerN" (up).
-func newLab(t *testing.T, macs ...string) *lab {
+func newLab(t testing.TB, macs ...string) *lab {
 	t.Helper()
 	l := &lab{guest: nltest.NewNS(t, "g"), peer: nltest.NewNS(t, "p"), stateDir: t.TempDir()}
 	for i, m := range macs {

@@ -76,4 +76,3 @@ func FuzzParseState(f *testing.F) {
 		}
 	})
 }
-
