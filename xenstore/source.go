@@ -16,7 +16,8 @@ type Source struct {
 	// $XENSTORED_PATH, the dom0 socket, /dev/xen/xenbus, /proc/xen/xenbus.
 	Path string
 	// LocalMACs maps the guest's MACs to their interface names (see
-	// VMData.LocalMACs); nil accepts every MAC and labels NICs "nicN".
+	// VMData.LocalMACs), normally LocalMACs(SysClassNet); nil accepts every
+	// MAC and labels NICs "nicN".
 	LocalMACs map[string]string
 }
 
