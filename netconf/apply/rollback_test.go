@@ -94,14 +94,17 @@ func TestApplyRejectsBadConfigBeforeAnyChange(t *testing.T) {
 		{"impossible route", oneNIC([]string{"198.18.0.10/24"}, rt("203.0.113.0/24", "198.51.100.1", 0)),
 			"nic0: route 203.0.113.0/24 via 198.51.100.1: impossible: gateway 198.51.100.1 is in no subnet of nic0"},
 		{"mixed families", oneNIC([]string{"198.18.0.10/24"}, rt("2001:db8::/64", "198.18.0.1", 0)),
-			"different address families"},
+			"is not of the family of"},
 		{"host bits", oneNIC([]string{"198.18.0.10/24"}, rt("203.0.113.7/24", "198.18.0.1", 0)),
 			"host bits set"},
 		{"missing mac", &netconf.Config{Ethernets: []netconf.Ethernet{{ID: "nic0"}}}, "nic0: mac: missing"},
 		{"bond member unknown", &netconf.Config{Bonds: []netconf.Bond{{Name: "bond0", Members: []string{"ethX"}}}},
-			`bond0: member "ethX": no such ethernet`},
+			`members[0] "ethX" is not an ethernet`},
 		{"vlan id", &netconf.Config{Ethernets: []netconf.Ethernet{{ID: "nic0", MAC: mustMAC(mac0)}},
-			VLANs: []netconf.VLAN{{Name: "v", ID: 5000, Link: "nic0"}}}, "v: id 5000: outside 1..4094"},
+			VLANs: []netconf.VLAN{{Name: "v", ID: 5000, Link: "nic0"}}}, "id 5000 outside"},
+		{"bad lacp rate", &netconf.Config{Ethernets: []netconf.Ethernet{{ID: "nic0", MAC: mustMAC(mac0)}},
+			Bonds: []netconf.Bond{{Name: "bond0", Members: []string{"nic0"}, Params: netconf.BondParams{LACPRate: "warp"}}}},
+			`bond0: lacp_rate "warp": unknown`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
