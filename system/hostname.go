@@ -35,28 +35,33 @@ const (
 //     previous line in place. Another 127.0.1.1 line is commented out with
 //     "# replaced by guestbridge"; everything else is kept. A backup is kept
 //     as /etc/hosts.guestbridge.bak;
-//   - when r.Live, sethostname(2) with the short name.
-func (r Root) SetHostname(name string) error {
+//   - when r.Live, sethostname(2) with the short name (every call: it is
+//     cheap, and the kernel's name may differ from the files').
+//
+// changed reports whether a file was rewritten.
+func (r Root) SetHostname(name string) (changed bool, err error) {
 	fqdn, short, err := parseHostname(name)
 	if err != nil {
-		return err
+		return false, err
 	}
-	if _, err := r.WriteFile(hostnamePath, []byte(short+"\n"), WriteOptions{Mode: 0o644}); err != nil {
-		return fmt.Errorf("set hostname: %w", err)
+	nameChanged, err := r.WriteFile(hostnamePath, []byte(short+"\n"), WriteOptions{Mode: 0o644})
+	if err != nil {
+		return false, fmt.Errorf("set hostname: %w", err)
 	}
 	hosts, err := r.readFile(hostsPath)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("set hostname: read %s: %w", hostsPath, err)
+		return nameChanged, fmt.Errorf("set hostname: read %s: %w", hostsPath, err)
 	}
-	if _, err := r.WriteFile(hostsPath, updateHosts(hosts, fqdn, short), WriteOptions{Mode: 0o644, Backup: true}); err != nil {
-		return fmt.Errorf("set hostname: %w", err)
+	hostsChanged, err := r.WriteFile(hostsPath, updateHosts(hosts, fqdn, short), WriteOptions{Mode: 0o644, Backup: true})
+	if err != nil {
+		return nameChanged, fmt.Errorf("set hostname: %w", err)
 	}
 	if r.Live {
 		if err := syscall.Sethostname([]byte(short)); err != nil {
-			return fmt.Errorf("set hostname: sethostname %q: %w", short, err)
+			return nameChanged || hostsChanged, fmt.Errorf("set hostname: sethostname %q: %w", short, err)
 		}
 	}
-	return nil
+	return nameChanged || hostsChanged, nil
 }
 
 // parseHostname checks name and returns it without a trailing dot, and its

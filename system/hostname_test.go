@@ -112,7 +112,7 @@ func TestSetHostnameFiles(t *testing.T) {
 	r := testRoot(t)
 	put(t, r, "etc/hosts", debianHosts, 0o644)
 	put(t, r, "etc/hostname", "debian\n", 0o644)
-	if err := r.SetHostname("web1.example.com."); err != nil {
+	if _, err := r.SetHostname("web1.example.com."); err != nil {
 		t.Fatal(err)
 	}
 	if got := read(t, r, "etc/hostname"); got != "web1\n" {
@@ -125,8 +125,11 @@ func TestSetHostnameFiles(t *testing.T) {
 	if got := read(t, r, "etc/hosts"+BackupSuffix); got != debianHosts {
 		t.Error("hosts backup is not the original")
 	}
+	if changed, err := r.SetHostname("web1.example.com"); err != nil || changed {
+		t.Errorf("same name again: changed=%v, %v; want false", changed, err)
+	}
 	// Renaming replaces the managed line; the commented original stays once.
-	if err := r.SetHostname("db2"); err != nil {
+	if _, err := r.SetHostname("db2"); err != nil {
 		t.Fatal(err)
 	}
 	hosts = read(t, r, "etc/hosts")
@@ -163,7 +166,7 @@ func TestSetHostnameNovaAgentDebianVector(t *testing.T) {
 		}
 		found = true
 		r := testRoot(t)
-		if err := r.SetHostname(c.Args[1].(string)); err != nil {
+		if _, err := r.SetHostname(c.Args[1].(string)); err != nil {
 			t.Fatal(err)
 		}
 		if got := read(t, r, "etc/hostname"); got != c.Expected {
@@ -185,7 +188,7 @@ func TestSetHostnameRejectsInvalid(t *testing.T) {
 		"", ".", "a..b", "-a", "a-", "a_b", "a b", "ä", "a/b", "x\n", "192.0.2.1", "2001:db8::1",
 		strings.Repeat("a", 64), strings.Repeat("a.", 127) + "ab",
 	} {
-		if err := r.SetHostname(name); err == nil {
+		if _, err := r.SetHostname(name); err == nil {
 			t.Errorf("SetHostname(%q) succeeded", name)
 		}
 	}
@@ -254,7 +257,7 @@ func TestSetHostnameLive(t *testing.T) {
 			done <- result{err: err}
 			return
 		}
-		if err := r.SetHostname("live-test.example.org"); err != nil {
+		if _, err := r.SetHostname("live-test.example.org"); err != nil {
 			done <- result{err: err}
 			return
 		}

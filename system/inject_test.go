@@ -48,7 +48,7 @@ func TestInjectFileNovaVectors(t *testing.T) {
 		r := testRoot(t)
 		old := "ssh-rsa OLDKEY old\n"
 		put(t, r, "root/.ssh/authorized_keys", old, 0o600)
-		if err := r.InjectFile(string(p), content); err != nil {
+		if _, err := r.InjectFile(string(p), content); err != nil {
 			t.Fatalf("InjectFile(%s): %v", p, err)
 		}
 		rel := strings.TrimPrefix(c.Expect.Path, "/")
@@ -82,15 +82,18 @@ func TestInjectFileKeepsOwnerNewIsRoot(t *testing.T) {
 	if err := os.Chown(filepath.Join(r.Dir, "etc/app.conf"), 1234, 5678); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.InjectFile("/etc/app.conf", []byte("new")); err != nil {
+	if _, err := r.InjectFile("/etc/app.conf", []byte("new")); err != nil {
 		t.Fatal(err)
 	}
 	fi := lstat(t, r, "etc/app.conf")
 	if u, g := fileOwner(fi); u != 1234 || g != 5678 || fi.Mode().Perm() != 0o604 {
 		t.Errorf("existing: %d:%d %o, want 1234:5678 604", u, g, fi.Mode().Perm())
 	}
-	if err := r.InjectFile("/srv/new/file", []byte("x")); err != nil {
+	if _, err := r.InjectFile("/srv/new/file", []byte("x")); err != nil {
 		t.Fatal(err)
+	}
+	if changed, err := r.InjectFile("/srv/new/file", []byte("x")); err != nil || changed {
+		t.Errorf("same content again: changed=%v, %v; want false", changed, err)
 	}
 	fi = lstat(t, r, "srv/new/file")
 	if u, g := fileOwner(fi); u != 0 || g != 0 || fi.Mode().Perm() != 0o644 {
@@ -101,12 +104,12 @@ func TestInjectFileKeepsOwnerNewIsRoot(t *testing.T) {
 func TestInjectFilePaths(t *testing.T) {
 	r := testRoot(t)
 	for _, p := range []string{"", "relative/file", "./x", "/", "/..", "/a/../.."} {
-		if err := r.InjectFile(p, []byte("x")); err == nil {
+		if _, err := r.InjectFile(p, []byte("x")); err == nil {
 			t.Errorf("InjectFile(%q) succeeded", p)
 		}
 	}
 	// Cleaned lexically: ".." cannot climb above /.
-	if err := r.InjectFile("/../../etc//./motd", []byte("hi\n")); err != nil {
+	if _, err := r.InjectFile("/../../etc//./motd", []byte("hi\n")); err != nil {
 		t.Fatal(err)
 	}
 	if got := read(t, r, "etc/motd"); got != "hi\n" {
@@ -122,7 +125,7 @@ func TestInjectFileReplacesFinalSymlink(t *testing.T) {
 	r := testRoot(t)
 	put(t, r, "etc/shadow", "root:*:1:::::\n", 0o600)
 	symlink(t, r, "/etc/shadow", "home/u/.profile")
-	if err := r.InjectFile("/home/u/.profile", []byte("export A=1\n")); err != nil {
+	if _, err := r.InjectFile("/home/u/.profile", []byte("export A=1\n")); err != nil {
 		t.Fatal(err)
 	}
 	if got := read(t, r, "etc/shadow"); got != "root:*:1:::::\n" {
@@ -136,7 +139,7 @@ func TestInjectFileReplacesFinalSymlink(t *testing.T) {
 func TestInjectFileErrorHidesContent(t *testing.T) {
 	r := testRoot(t)
 	put(t, r, "etc/file", "", 0o644)
-	err := r.InjectFile("/etc/file/below", []byte("password=hunter2"))
+	_, err := r.InjectFile("/etc/file/below", []byte("password=hunter2"))
 	if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "/etc/file/below") {
 		t.Errorf("error %v", err)
 	}

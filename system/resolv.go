@@ -36,36 +36,35 @@ var resolvedTargets = []string{
 // of a regular one) with at most 3 nameservers, glibc's limit: the others are
 // dropped with a warning on r.Log.
 //
-// Nothing to set (both lists empty) changes nothing.
-func (r Root) SetDNS(nameservers []netip.Addr, search []string) error {
+// Nothing to set (both lists empty) changes nothing. changed reports
+// whether a file was rewritten (for the drop-in: whether resolved needs the
+// reload).
+func (r Root) SetDNS(nameservers []netip.Addr, search []string) (changed bool, err error) {
 	if err := checkDNS(nameservers, search); err != nil {
-		return fmt.Errorf("set DNS: %w", err)
+		return false, fmt.Errorf("set DNS: %w", err)
 	}
 	if len(nameservers) == 0 && len(search) == 0 {
-		return nil
+		return false, nil
 	}
 	resolved, err := r.UsesSystemdResolved()
 	if err != nil {
-		return fmt.Errorf("set DNS: %w", err)
+		return false, fmt.Errorf("set DNS: %w", err)
 	}
 	if resolved {
-		_, err = r.WriteFile(ResolvedDropIn, renderResolvedDropIn(nameservers, search), WriteOptions{Mode: 0o644})
-		if err != nil {
-			return fmt.Errorf("set DNS: %w", err)
+		changed, err = r.WriteFile(ResolvedDropIn, renderResolvedDropIn(nameservers, search), WriteOptions{Mode: 0o644})
+	} else {
+		if len(nameservers) > maxResolvNameservers {
+			r.log().Warn("resolv.conf holds at most 3 nameservers (glibc); the rest are not written",
+				"dropped", fmt.Sprint(nameservers[maxResolvNameservers:]))
+			nameservers = nameservers[:maxResolvNameservers]
 		}
-		return nil
+		changed, err = r.write(resolvConfPath, renderResolvConf(nameservers, search),
+			WriteOptions{Mode: 0o644}, writeSpec{backupSuffix: BackupSuffix})
 	}
-	if len(nameservers) > maxResolvNameservers {
-		r.log().Warn("resolv.conf holds at most 3 nameservers (glibc); the rest are not written",
-			"dropped", fmt.Sprint(nameservers[maxResolvNameservers:]))
-		nameservers = nameservers[:maxResolvNameservers]
-	}
-	_, err = r.write(resolvConfPath, renderResolvConf(nameservers, search),
-		WriteOptions{Mode: 0o644}, writeSpec{backupSuffix: BackupSuffix})
 	if err != nil {
-		return fmt.Errorf("set DNS: %w", err)
+		return false, fmt.Errorf("set DNS: %w", err)
 	}
-	return nil
+	return changed, nil
 }
 
 // UsesSystemdResolved reports whether /etc/resolv.conf in r is a symlink to

@@ -21,13 +21,16 @@ var (
 func TestSetDNSPlainFile(t *testing.T) {
 	r := testRoot(t)
 	put(t, r, "etc/resolv.conf", "nameserver 10.0.0.1\n", 0o644)
-	if err := r.SetDNS([]netip.Addr{ns1, ns2}, []string{"example.com", "corp.example"}); err != nil {
+	if _, err := r.SetDNS([]netip.Addr{ns1, ns2}, []string{"example.com", "corp.example"}); err != nil {
 		t.Fatal(err)
 	}
 	want := "# Written by guestbridge from the instance's metadata; rewritten on each run.\n" +
 		"nameserver 198.51.100.53\nnameserver 2001:db8::53\nsearch example.com corp.example\n"
 	if got := read(t, r, "etc/resolv.conf"); got != want {
 		t.Errorf("resolv.conf:\n%s\nwant:\n%s", got, want)
+	}
+	if changed, err := r.SetDNS([]netip.Addr{ns1, ns2}, []string{"example.com", "corp.example"}); err != nil || changed {
+		t.Errorf("same DNS again: changed=%v, %v; want false", changed, err)
 	}
 	if got := read(t, r, "etc/resolv.conf"+BackupSuffix); got != "nameserver 10.0.0.1\n" {
 		t.Errorf("backup %q", got)
@@ -42,7 +45,7 @@ func TestSetDNSPlainFile(t *testing.T) {
 
 func TestSetDNSMissingFileCreated(t *testing.T) {
 	r := testRoot(t)
-	if err := r.SetDNS([]netip.Addr{ns1}, nil); err != nil {
+	if _, err := r.SetDNS([]netip.Addr{ns1}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := read(t, r, "etc/resolv.conf"); !strings.HasSuffix(got, "\nnameserver 198.51.100.53\n") || strings.Contains(got, "search") {
@@ -65,13 +68,16 @@ func TestSetDNSResolvedStubWritesDropIn(t *testing.T) {
 		if resolved, err := r.UsesSystemdResolved(); err != nil || !resolved {
 			t.Fatalf("%s: UsesSystemdResolved = %v, %v; want true", target, resolved, err)
 		}
-		if err := r.SetDNS([]netip.Addr{ns1, ns2, ns3, ns4}, []string{"example.com"}); err != nil {
+		if _, err := r.SetDNS([]netip.Addr{ns1, ns2, ns3, ns4}, []string{"example.com"}); err != nil {
 			t.Fatal(err)
 		}
 		want := "# Written by guestbridge from the instance's metadata; rewritten on each run.\n[Resolve]\n" +
 			"DNS=198.51.100.53 2001:db8::53 192.0.2.53 203.0.113.53\nDomains=example.com\n"
 		if got := read(t, r, ResolvedDropIn); got != want {
 			t.Errorf("%s: drop-in:\n%s\nwant:\n%s", target, got, want)
+		}
+		if changed, err := r.SetDNS([]netip.Addr{ns1, ns2, ns3, ns4}, []string{"example.com"}); err != nil || changed {
+			t.Errorf("%s: same DNS again: changed=%v, %v; want false (no reload needed)", target, changed, err)
 		}
 		if got, err := os.Readlink(filepath.Join(r.Dir, "etc/resolv.conf")); err != nil || got != target {
 			t.Errorf("%s: link changed to %q, %v", target, got, err)
@@ -86,7 +92,7 @@ func TestSetDNSReplacesOtherSymlink(t *testing.T) {
 	r := testRoot(t)
 	put(t, r, "run/resolvconf/resolv.conf", "nameserver 10.9.9.9\n", 0o644)
 	symlink(t, r, "../run/resolvconf/resolv.conf", "etc/resolv.conf")
-	if err := r.SetDNS([]netip.Addr{ns1}, nil); err != nil {
+	if _, err := r.SetDNS([]netip.Addr{ns1}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if fi := lstat(t, r, "etc/resolv.conf"); !fi.Mode().IsRegular() {
@@ -101,7 +107,7 @@ func TestSetDNSWarnsBeyondThree(t *testing.T) {
 	r := testRoot(t)
 	var logBuf bytes.Buffer
 	r.Log = slog.New(slog.NewTextHandler(&logBuf, nil))
-	if err := r.SetDNS([]netip.Addr{ns1, ns2, ns3, ns4}, nil); err != nil {
+	if _, err := r.SetDNS([]netip.Addr{ns1, ns2, ns3, ns4}, nil); err != nil {
 		t.Fatal(err)
 	}
 	got := read(t, r, "etc/resolv.conf")
@@ -127,11 +133,11 @@ func TestSetDNSRejectsBadInput(t *testing.T) {
 		{nil, []string{"ok.example", "#x"}},
 	}
 	for _, c := range bad {
-		if err := r.SetDNS(c.ns, c.search); err == nil {
+		if _, err := r.SetDNS(c.ns, c.search); err == nil {
 			t.Errorf("SetDNS(%v, %q) succeeded", c.ns, c.search)
 		}
 	}
-	if err := r.SetDNS(nil, nil); err != nil {
+	if _, err := r.SetDNS(nil, nil); err != nil {
 		t.Errorf("SetDNS(nil, nil): %v", err)
 	}
 	if got := read(t, r, "etc/resolv.conf"); got != "keep\n" {

@@ -56,6 +56,41 @@ func (r Root) SetPassword(user, password string) error {
 	return nil
 }
 
+// EnsurePassword is SetPassword unless user's current hash already matches
+// password (a "$6$" hash that VerifyPassword accepts), so that applying the
+// same metadata again rewrites nothing and keeps the last-change day.
+// changed reports whether the file was rewritten. Note that it restores the
+// metadata's password if the user changed it since: callers decide when
+// that is wanted.
+func (r Root) EnsurePassword(user, password string) (changed bool, err error) {
+	if err := validUserName(user); err != nil {
+		return false, fmt.Errorf("set password: %w", err)
+	}
+	shadow, err := r.readFile(shadowPath)
+	if err != nil {
+		return false, fmt.Errorf("set password of %s: read %s: %w", user, shadowPath, err)
+	}
+	if hash, ok := shadowHash(shadow, user); ok && VerifyPassword(hash, password) {
+		return false, nil
+	}
+	if err := r.SetPassword(user, password); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// shadowHash returns the password field of user's first line.
+func shadowHash(shadow []byte, user string) (string, bool) {
+	for _, line := range bytes.Split(shadow, []byte("\n")) {
+		body, _ := cutEOL(line)
+		f := strings.SplitN(string(body), ":", 3)
+		if len(f) >= 2 && f[0] == user {
+			return f[1], true
+		}
+	}
+	return "", false
+}
+
 // validUserName rejects names that cannot be one shadow/passwd field.
 func validUserName(user string) error {
 	if user == "" {

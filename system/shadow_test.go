@@ -226,3 +226,28 @@ sys.stdin.read()`, filepath.Join(r.Dir, "etc/.pwd.lock"))
 		t.Error("password not set after the lock was released")
 	}
 }
+
+func TestEnsurePasswordIsIdempotent(t *testing.T) {
+	r := testRoot(t)
+	put(t, r, "etc/shadow", "root:*:1:0:99999:7:::\nbob:!:1::::::\n", 0o640)
+	if changed, err := r.EnsurePassword("root", "first"); err != nil || !changed {
+		t.Fatalf("EnsurePassword = %v, %v; want true", changed, err)
+	}
+	before := read(t, r, "etc/shadow")
+	fi := lstat(t, r, "etc/shadow")
+	if changed, err := r.EnsurePassword("root", "first"); err != nil || changed {
+		t.Errorf("same password again: %v, %v; want false", changed, err)
+	}
+	if read(t, r, "etc/shadow") != before || !os.SameFile(fi, lstat(t, r, "etc/shadow")) {
+		t.Error("shadow rewritten for the same password")
+	}
+	if changed, err := r.EnsurePassword("root", "second"); err != nil || !changed {
+		t.Errorf("new password: %v, %v; want true", changed, err)
+	}
+	if !VerifyPassword(strings.Split(read(t, r, "etc/shadow"), ":")[1], "second") {
+		t.Error("new password not set")
+	}
+	if _, err := r.EnsurePassword("nobody", "x"); err == nil {
+		t.Error("unknown user accepted")
+	}
+}
