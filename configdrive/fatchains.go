@@ -15,8 +15,9 @@ func (b fatBPB) checkFATChains(r io.ReaderAt) error {
 	if _, err := r.ReadAt(fat, b.reservedSectors*b.bytesPerSector); err != nil {
 		return fmt.Errorf("fat: reading the FAT: %w", err)
 	}
-	maxCluster := uint32((b.totalSectors-b.dataStart())/b.sectorsPerCluster) + 1
-	next := b.fatReader(fat)
+	next, entries := b.fatReader(fat)
+	// The BPB's cluster count may be a lie; the FAT cannot hold more.
+	maxCluster := uint32(min((b.totalSectors-b.dataStart())/b.sectorsPerCluster+1, entries-1))
 	const (
 		unseen = iota
 		onPath
@@ -40,10 +41,18 @@ func (b fatBPB) checkFATChains(r io.ReaderAt) error {
 	return nil
 }
 
-// fatReader returns the FAT entry of a cluster; entries past the table
-// read as 0 (free), which ends a chain.
-func (b fatBPB) fatReader(fat []byte) func(uint32) uint32 {
+// fatReader returns the FAT entry of a cluster (entries past the table
+// read as 0, free, which ends a chain) and how many entries the table has.
+func (b fatBPB) fatReader(fat []byte) (next func(uint32) uint32, entries int64) {
 	fstype, _ := b.fsType()
+	switch fstype {
+	case FSTypeFAT12:
+		entries = int64(len(fat)) * 2 / 3
+	case FSTypeFAT16:
+		entries = int64(len(fat)) / 2
+	default:
+		entries = int64(len(fat)) / 4
+	}
 	return func(c uint32) uint32 {
 		switch fstype {
 		case FSTypeFAT12:
@@ -67,5 +76,5 @@ func (b fatBPB) fatReader(fat []byte) func(uint32) uint32 {
 			}
 			return binary.LittleEndian.Uint32(fat[c*4:]) & 0x0FFFFFFF
 		}
-	}
+	}, entries
 }

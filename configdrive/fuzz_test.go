@@ -104,3 +104,28 @@ func FuzzVendorData(f *testing.F) {
 		}
 	})
 }
+
+// FuzzOpenImage feeds damaged media to Open and Read: whatever the bytes,
+// the result is an Instance or an error, never a panic or a hang.
+func FuzzOpenImage(f *testing.F) {
+	f.Add(syntheticISO("config-2"))
+	f.Add(syntheticFAT12("NO NAME", "config-2")[:16*512])
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		img := filepath.Join(dir, "img")
+		if err := os.WriteFile(img, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fsys, closer, err := Open(img)
+		if err != nil {
+			if !strings.Contains(err.Error(), img) {
+				t.Fatalf("error %q does not name the image", err)
+			}
+			return
+		}
+		defer closer.Close()
+		if inst, err := Read(fsys, ReadOptions{}); err == nil && inst.InstanceID == "" {
+			t.Fatal("Instance without InstanceID")
+		}
+	})
+}

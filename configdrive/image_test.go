@@ -195,6 +195,7 @@ func TestOpenCorruptImages(t *testing.T) {
 		{"iso-truncated-after-descriptors", isoBytes[:0x9800]},
 		{"iso-path-table-past-end", patch(isoBytes, 0x8000+140, []byte{0xff, 0xff, 0xff, 0x00})},
 		{"iso-bad-block-size", patch(isoBytes, 0x8000+128, []byte{0x00, 0x03})},
+		{"iso-root-directory-4GiB", patch(isoBytes, 0x8000+156+10, []byte{0xf0, 0xff, 0xff, 0xff})},
 		{"iso-root-directory-garbage", patch(isoBytes, isoRootExtent(isoBytes), bytes.Repeat([]byte{0xA5}, 2048))},
 		{"fat-truncated", fatBytes[:4096]},
 		{"fat-root-directory-garbage", patch(fatBytes, fatRootDirOffset(fatBytes), bytes.Repeat([]byte{0x5A}, 1024))},

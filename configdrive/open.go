@@ -67,6 +67,8 @@ func openImage(f *os.File) (fsys fs.FS, err error) {
 		if err := v.fat.checkFATChains(f); err != nil {
 			return nil, err
 		}
+	} else if err := checkISOTree(f, size, v.blockSize, v.isoRoots); err != nil {
+		return nil, err
 	}
 	// go-diskfs trusts the on-disk structures; a corrupt image must give an
 	// error, not take the process down.

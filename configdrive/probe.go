@@ -44,7 +44,8 @@ func ProbeLabel(r io.ReaderAt) (label, fstype string, err error) {
 type volume struct {
 	label, fstype string
 	blockSize     int64
-	fat           *fatBPB // nil for ISO 9660
+	fat           *fatBPB  // nil for ISO 9660
+	isoRoots      [][]byte // root directory records of the primary and Joliet trees
 }
 
 // probe tries ISO 9660 first (it leaves the first 32 KiB free, so a FAT boot
@@ -62,21 +63,27 @@ func probe(r io.ReaderAt, size int64) (volume, error) {
 }
 
 const (
-	isoSystemArea   = 0x8000 // 16 sectors of 2048 bytes before the first volume descriptor
-	isoDescSize     = 2048
-	isoMaxDescs     = 64 // a real image has a handful; bounds the scan on garbage
-	isoTypePrimary  = 1
-	isoTypeSetEnd   = 255
-	isoVolumeIDOff  = 40 // 0x8028 for the first descriptor
-	isoVolumeIDLen  = 32
-	isoBlockSizeOff = 128
-	isoPathSizeOff  = 132
-	isoPathLocOff   = 140
+	isoSystemArea        = 0x8000 // 16 sectors of 2048 bytes before the first volume descriptor
+	isoDescSize          = 2048
+	isoMaxDescs          = 64 // a real image has a handful; bounds the scan on garbage
+	isoTypePrimary       = 1
+	isoTypeSupplementary = 2 // Joliet
+	isoTypeSetEnd        = 255
+	isoRootRecordOff     = 156
+	isoMinRecordLen      = 34
+	isoVolumeIDOff       = 40 // 0x8028 for the first descriptor
+	isoVolumeIDLen       = 32
+	isoBlockSizeOff      = 128
+	isoPathSizeOff       = 132
+	isoPathLocOff        = 140
 )
 
 // probeISO reports isISO once "CD001" is seen; err then says what is broken.
+// It reads every descriptor up to the set terminator, as go-diskfs will,
+// checking that each path table lies on the medium.
 func probeISO(r io.ReaderAt, size int64) (v volume, isISO bool, err error) {
 	desc := make([]byte, isoDescSize)
+	var primary *volume
 	for i := 0; i < isoMaxDescs; i++ {
 		off := int64(isoSystemArea + i*isoDescSize)
 		if n, err := r.ReadAt(desc, off); err != nil {
@@ -93,28 +100,41 @@ func probeISO(r io.ReaderAt, size int64) (v volume, isISO bool, err error) {
 		}
 		switch desc[0] {
 		case isoTypeSetEnd:
-			return volume{}, true, errors.New("iso9660: no primary volume descriptor")
-		case isoTypePrimary:
-			return isoPrimary(desc, size)
+			if primary == nil {
+				return volume{}, true, errors.New("iso9660: no primary volume descriptor")
+			}
+			return *primary, true, nil
+		case isoTypePrimary, isoTypeSupplementary:
+			d, err := isoDescriptor(desc, size)
+			if err != nil {
+				return volume{}, true, fmt.Errorf("%w (volume descriptor %d)", err, i)
+			}
+			if desc[0] == isoTypePrimary && primary == nil {
+				primary = &d
+			} else if primary != nil {
+				primary.isoRoots = append(primary.isoRoots, d.isoRoots...)
+			}
 		}
 	}
 	return volume{}, true, errors.New("iso9660: no volume descriptor set terminator")
 }
 
-func isoPrimary(desc []byte, size int64) (volume, bool, error) {
+// isoDescriptor reads a primary or supplementary (Joliet) descriptor.
+func isoDescriptor(desc []byte, size int64) (volume, error) {
 	blockSize := int64(binary.LittleEndian.Uint16(desc[isoBlockSizeOff:]))
 	switch blockSize {
 	case 2048, 4096, 8192:
 	default:
-		return volume{}, true, fmt.Errorf("iso9660: logical block size %d: want 2048, 4096 or 8192", blockSize)
+		return volume{}, fmt.Errorf("iso9660: logical block size %d: want 2048, 4096 or 8192", blockSize)
 	}
 	pathSize := int64(binary.LittleEndian.Uint32(desc[isoPathSizeOff:]))
 	pathEnd := int64(binary.LittleEndian.Uint32(desc[isoPathLocOff:]))*blockSize + pathSize
 	if size >= 0 && pathEnd > size {
-		return volume{}, true, fmt.Errorf("iso9660: path table ends at byte %d, past the end of the %d-byte medium", pathEnd, size)
+		return volume{}, fmt.Errorf("iso9660: path table ends at byte %d, past the end of the %d-byte medium", pathEnd, size)
 	}
 	label := trimPadding(desc[isoVolumeIDOff : isoVolumeIDOff+isoVolumeIDLen])
-	return volume{label: label, fstype: FSTypeISO9660, blockSize: blockSize}, true, nil
+	root := bytes.Clone(desc[isoRootRecordOff : isoRootRecordOff+isoMinRecordLen])
+	return volume{label: label, fstype: FSTypeISO9660, blockSize: blockSize, isoRoots: [][]byte{root}}, nil
 }
 
 // trimPadding removes the space or NUL padding of fixed-width label fields.
