@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 func toIPNet(p netip.Prefix) *net.IPNet {
@@ -52,6 +53,14 @@ func (r *run) ensureAddresses(t *target, wanted, ours []netip.Prefix) ([]netip.P
 		if !present {
 			continue
 		}
+		if isPrimaryWithSecondaries(a, have) {
+			// Without promote_secondaries the kernel deletes every
+			// secondary address of the subnet with its primary, including
+			// addresses that are not ours.
+			if err := r.setIfSysctl(t, "ipv4", "promote_secondaries", "1"); err != nil {
+				return nil, err
+			}
+		}
 		if err := r.do(Change{"del", t.name, "address " + p.String()},
 			func() error { return r.ops.AddrDel(t.link, &a) },
 			func() error { return r.ops.AddrAdd(t.link, &a) }); err != nil {
@@ -73,4 +82,19 @@ func (r *run) ensureAddresses(t *target, wanted, ours []netip.Prefix) ([]netip.P
 		}
 	}
 	return record, nil
+}
+
+// isPrimaryWithSecondaries reports whether a is a primary IPv4 address with
+// other addresses of its subnet on the same link.
+func isPrimaryWithSecondaries(a netlink.Addr, have map[netip.Prefix]netlink.Addr) bool {
+	p, ok := toPrefix(a.IPNet)
+	if !ok || !p.Addr().Is4() || a.Flags&unix.IFA_F_SECONDARY != 0 {
+		return false
+	}
+	for q := range have {
+		if q != p && q.Addr().Is4() && p.Masked().Contains(q.Addr()) {
+			return true
+		}
+	}
+	return false
 }

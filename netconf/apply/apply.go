@@ -175,20 +175,7 @@ func (r *run) setAcceptRA(t *target) error {
 	if *t.l3.AcceptRA {
 		want = "1"
 	}
-	old := ""
-	if t.link != nil {
-		var err error
-		if old, err = r.ops.AcceptRA(t.sysName); err != nil {
-			return fmt.Errorf("%s: read accept_ra: %w", t.name, err)
-		}
-	}
-	if old == want {
-		return nil
-	}
-	name := t.name
-	return r.do(Change{"set", name, "accept_ra " + want},
-		func() error { return r.ops.SetAcceptRA(name, want) },
-		func() error { return r.ops.SetAcceptRA(name, old) })
+	return r.setIfSysctl(t, "ipv6", "accept_ra", want)
 }
 
 // leases asks o.DHCP for the DHCP families of t and merges the answers into

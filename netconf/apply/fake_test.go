@@ -201,15 +201,10 @@ func (f *fake) RouteDel(r *netlink.Route) error {
 	return nil
 }
 
-func (f *fake) AcceptRA(ifname string) (string, error) {
-	if v, ok := f.sysctl[ifname]; ok {
-		return v, nil
-	}
-	return "1", nil
-}
+func (f *fake) Sysctl(key string) (string, error) { return f.sysctl[key], nil }
 
-func (f *fake) SetAcceptRA(ifname, v string) error {
-	f.record("SetAcceptRA %s %s", ifname, v)
-	f.sysctl[ifname] = v
+func (f *fake) SetSysctl(key, v string) error {
+	f.record("SetSysctl %s %s", key, v)
+	f.sysctl[key] = v
 	return nil
 }

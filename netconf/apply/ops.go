@@ -29,9 +29,10 @@ type netOps interface {
 	RouteList() ([]netlink.Route, error) // main table, both families
 	RouteAdd(route *netlink.Route) error
 	RouteDel(route *netlink.Route) error
-	// AcceptRA reads and SetAcceptRA writes net.ipv6.conf.<ifname>.accept_ra.
-	AcceptRA(ifname string) (string, error)
-	SetAcceptRA(ifname, value string) error
+	// Sysctl reads and SetSysctl writes /proc/sys/<key> of the namespace,
+	// e.g. key "net/ipv6/conf/eth0/accept_ra".
+	Sysctl(key string) (string, error)
+	SetSysctl(key, value string) error
 }
 
 // handleOps runs netOps on a real netlink handle; h nil means the current
@@ -78,11 +79,7 @@ func (o handleOps) AddrDel(l netlink.Link, a *netlink.Addr) error { return o.pkg
 func (o handleOps) RouteList() ([]netlink.Route, error) {
 	return nl.RouteListFiltered(o.h, netlink.FAMILY_ALL, &netlink.Route{Table: mainTable}, netlink.RT_FILTER_TABLE)
 }
-func (o handleOps) RouteAdd(r *netlink.Route) error { return o.pkg().RouteAdd(r) }
-func (o handleOps) RouteDel(r *netlink.Route) error { return o.pkg().RouteDel(r) }
-func (o handleOps) AcceptRA(ifname string) (string, error) {
-	return o.sysctl.read(acceptRAPath(ifname))
-}
-func (o handleOps) SetAcceptRA(ifname, value string) error {
-	return o.sysctl.write(acceptRAPath(ifname), value)
-}
+func (o handleOps) RouteAdd(r *netlink.Route) error   { return o.pkg().RouteAdd(r) }
+func (o handleOps) RouteDel(r *netlink.Route) error   { return o.pkg().RouteDel(r) }
+func (o handleOps) Sysctl(key string) (string, error) { return o.sysctl.read(key) }
+func (o handleOps) SetSysctl(key, value string) error { return o.sysctl.write(key, value) }

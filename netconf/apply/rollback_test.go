@@ -63,17 +63,17 @@ func TestApplyRollbackIsExact(t *testing.T) {
 	requireLacks(t, "nic0 addrs", l.addrs(t, "nic0"), "198.18.0.12/24")
 }
 
-// A kernel error mid-apply (MTU beyond veth's maximum, found only by the
+// A kernel error mid-apply (an MTU below veth's minimum, found only by the
 // kernel) names the step and rolls everything back.
 func TestApplyKernelErrorRollsBack(t *testing.T) {
 	t.Parallel()
 	l := newLab(t, mac0, mac1)
 	cfg := twoNICConfig()
-	cfg.Ethernets[1].MTU = 70000
+	cfg.Ethernets[1].MTU = 50 // below veth's minimum of 68; only the kernel knows
 	l.guest.Settle(t)
 	before := l.guest.Snapshot(t)
 	_, err := Apply(context.Background(), cfg, l.opts())
-	if err == nil || !strings.Contains(err.Error(), "nic1: set mtu 70000: invalid argument") {
+	if err == nil || !strings.Contains(err.Error(), "nic1: set mtu 50: invalid argument") {
 		t.Fatalf("err = %v, want it to name nic1's MTU step", err)
 	}
 	l.guest.Settle(t)

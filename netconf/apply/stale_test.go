@@ -94,3 +94,20 @@ func TestApplyRenamesNamedEthernet(t *testing.T) {
 		t.Fatalf("second run after rename: %s", rep)
 	}
 }
+
+// Deleting our primary address must not take a hand-added secondary of the
+// same subnet with it (the kernel does unless promote_secondaries is on).
+func TestApplyDeletingOurPrimaryKeepsOtherSecondaries(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, mac0)
+	l.guest.IP(t, "netns", "exec", l.guest.Name, "sysctl", "-qw", "net.ipv4.conf.nic0.promote_secondaries=0")
+	l.apply(t, oneNIC([]string{"198.18.5.10/24"}), l.opts())
+	l.guest.IP(t, "addr", "add", "198.18.5.99/24", "dev", "nic0")
+	rep := l.apply(t, oneNIC(nil), l.opts())
+	if !strings.Contains(rep.String(), "nic0: set promote_secondaries 1\nnic0: del address 198.18.5.10/24") {
+		t.Fatalf("report:\n%s", rep)
+	}
+	addrs := l.addrs(t, "nic0")
+	requireHas(t, "nic0 addrs", addrs, "198.18.5.99/24")
+	requireLacks(t, "nic0 addrs", addrs, "198.18.5.10/24")
+}

@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"fmt"
 	"os"
 	"strings"
 
@@ -15,20 +16,36 @@ type sysctl struct {
 	ns netns.NsHandle // <= 0: the current netns
 }
 
-func acceptRAPath(ifname string) string {
-	return "/proc/sys/net/ipv6/conf/" + ifname + "/accept_ra"
-}
-
-func (s sysctl) read(path string) (string, error) {
+func (s sysctl) read(key string) (string, error) {
 	var out string
 	err := nl.InNetns(s.ns, func() error {
-		b, err := os.ReadFile(path)
+		b, err := os.ReadFile("/proc/sys/" + key)
 		out = strings.TrimSpace(string(b))
 		return err
 	})
 	return out, err
 }
 
-func (s sysctl) write(path, value string) error {
-	return nl.InNetns(s.ns, func() error { return os.WriteFile(path, []byte(value), 0o644) })
+func (s sysctl) write(key, value string) error {
+	return nl.InNetns(s.ns, func() error { return os.WriteFile("/proc/sys/"+key, []byte(value), 0o644) })
+}
+
+// setIfSysctl sets net/<family>/conf/<ifname>/<name> to want unless it
+// already is, journaling the old value.
+func (r *run) setIfSysctl(t *target, family, name, want string) error {
+	key := func(ifname string) string { return "net/" + family + "/conf/" + ifname + "/" + name }
+	old := ""
+	if t.link != nil { // a link a dry run would create has no sysctls yet
+		var err error
+		if old, err = r.ops.Sysctl(key(t.sysName)); err != nil {
+			return fmt.Errorf("%s: read %s: %w", t.name, name, err)
+		}
+	}
+	if old == want {
+		return nil
+	}
+	k := key(t.name)
+	return r.do(Change{"set", t.name, name + " " + want},
+		func() error { return r.ops.SetSysctl(k, want) },
+		func() error { return r.ops.SetSysctl(k, old) })
 }
