@@ -5,6 +5,7 @@ import (
 	"crypto/sha512"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 )
@@ -21,6 +22,10 @@ const (
 	sha512MinRounds     = 1000
 	sha512MaxRounds     = 999999999
 	sha512MaxSaltLen    = 16
+	// maxPasswordLen is libxcrypt's CRYPT_MAX_PASSPHRASE_SIZE - 1: Debian's
+	// crypt(3) refuses longer passphrases, and the algorithm is quadratic in
+	// the length, so a huge one would stall us.
+	maxPasswordLen = 511
 	// cryptAlphabet is crypt(3)'s base-64 alphabet, also used for salts.
 	cryptAlphabet = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 )
@@ -50,8 +55,12 @@ func VerifyPassword(hash, password string) bool {
 // "$6$[rounds=N$]salt[$anything]" (a full hash works as a setting). As in
 // glibc, the salt is cut at 16 characters and rounds are clamped to
 // [1000, 999999999]; "rounds=" appears in the result only when the setting
-// had it. The error never contains the password.
+// had it. Like libxcrypt, it refuses passwords over 511 bytes. The error
+// never contains the password.
 func CryptSHA512(password, setting string) (string, error) {
+	if len(password) > maxPasswordLen {
+		return "", fmt.Errorf("password longer than %d bytes", maxPasswordLen)
+	}
 	rest, ok := strings.CutPrefix(setting, sha512Prefix)
 	if !ok {
 		return "", errors.New(`crypt setting does not start with "$6$"`)

@@ -2,6 +2,7 @@ package system
 
 import (
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -140,6 +141,34 @@ func TestCryptSHA512MatchesGlibcViaPython(t *testing.T) {
 	}
 }
 
+func TestCryptSHA512PasswordLengthLimitMatchesLibxcrypt(t *testing.T) {
+	python := testenv.RequireFile(t, testenv.SystemPython)
+	for _, n := range []int{maxPasswordLen, maxPasswordLen + 1} {
+		pw := strings.Repeat("p", n)
+		cmd := exec.Command(python, "-W", "ignore", "-c",
+			"import crypt,sys; print(crypt.crypt(sys.stdin.read(), '$6$salt'))")
+		cmd.Stdin = strings.NewReader(pw)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		libx := strings.TrimSpace(string(out))
+		got, err := CryptSHA512(pw, "$6$salt")
+		if libx == "*0" || libx == "None" {
+			if err == nil {
+				t.Errorf("%d bytes: libxcrypt refuses, we hash", n)
+			} else if strings.Contains(err.Error(), "ppp") {
+				t.Errorf("error quotes the password: %v", err)
+			}
+		} else if err != nil || got != libx {
+			t.Errorf("%d bytes: got %q, %v; libxcrypt %q", n, got, err, libx)
+		}
+	}
+	if _, err := HashPassword(strings.Repeat("x", 600)); err == nil {
+		t.Error("HashPassword accepted 600 bytes")
+	}
+}
+
 func TestHashPasswordFormat(t *testing.T) {
 	seen := map[string]bool{}
 	for range 20 {
@@ -178,4 +207,45 @@ func BenchmarkHashPassword(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzCryptSHA512Setting: any setting either is refused or yields a hash
+// that, used as the setting again, reproduces itself (so VerifyPassword
+// accepts it) and holds nothing that would break a shadow line.
+func FuzzCryptSHA512Setting(f *testing.F) {
+	for _, v := range drepperVectors {
+		f.Add(v.setting, v.password)
+	}
+	f.Add("$6$rounds=abc$salt", "pw")
+	f.Add("$6$rounds=$", "")
+	f.Fuzz(func(t *testing.T, setting, password string) {
+		if n, ok := settingRounds(setting); ok && n > 20000 {
+			return // valid but slow: the fuzzer would spend its time hashing
+		}
+		got, err := CryptSHA512(password, setting)
+		if err != nil {
+			return
+		}
+		again, err := CryptSHA512(password, got)
+		if err != nil || again != got {
+			t.Fatalf("CryptSHA512(pw, %q) = %q, %v; want it to reproduce itself", got, again, err)
+		}
+		if !VerifyPassword(got, password) {
+			t.Fatalf("VerifyPassword rejects %q", got)
+		}
+	})
+}
+
+// settingRounds extracts the rounds= value the way CryptSHA512 does.
+func settingRounds(setting string) (uint64, bool) {
+	num, ok := strings.CutPrefix(setting, "$6$rounds=")
+	if !ok {
+		return 0, false
+	}
+	end := strings.IndexByte(num, '$')
+	if end <= 0 {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(num[:end], 10, 64)
+	return n, err == nil
 }
