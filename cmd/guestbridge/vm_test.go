@@ -6,6 +6,7 @@ package main_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"guestbridge/internal/testenv"
 	"guestbridge/internal/vmtest"
@@ -118,6 +121,27 @@ func TestVMApply(t *testing.T) {
 		}
 		assertNoChanges(t, out, "apply2")
 	})
+}
+
+// TestVMFixtureDerivation keeps the derived network_data.json honest: it
+// is the upstream-derived fixture plus exactly the changes its README lists.
+func TestVMFixtureDerivation(t *testing.T) {
+	var orig, derived map[string]any
+	if err := json.Unmarshal(readTestdata(t, "dv-bond-vlan-v4-v6.network_data.json"), &orig); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(readTestdata(t, "bond-vlan-v4-v6-routes.network_data.json"), &derived); err != nil {
+		t.Fatal(err)
+	}
+	nets := orig["networks"].([]any)
+	v4, v6 := nets[0].(map[string]any), nets[1].(map[string]any)
+	v4["routes"] = append(v4["routes"].([]any),
+		map[string]any{"network": "198.51.100.0", "netmask": "255.255.255.0", "gateway": "192.0.2.254"})
+	v6["ip_address"] = "2001:db8:123::10/64"
+	v6["routes"] = []any{map[string]any{"network": "2001:db8:ffff::", "netmask": "ffff:ffff:ffff::", "gateway": "2001:db8:123::1"}}
+	if diff := cmp.Diff(orig, derived); diff != "" {
+		t.Errorf("derived fixture differs from the documented derivation (-want +got):\n%s", diff)
+	}
 }
 
 // buildGuestbridge builds the binary under test, static as the guest needs.
