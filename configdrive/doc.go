@@ -4,8 +4,12 @@
 // directory, image or block device into an fs.FS, Read parses the tree, and
 // Source ties them together as a datasource.Source.
 //
-// Formats: /work/shared/docs/configdrive-format.md in the design notes
-// (nova's configdrive.py and metadata/base.py); behaviour follows
-// cloud-init's ConfigDrive datasource where it matters to the guest, with
-// the differences documented on Read and Find.
+// The drive layout and meta_data.json fields are nova's
+// (nova/virt/configdrive.py, nova/api/metadata/base.py). Behaviour follows
+// cloud-init's ConfigDrive datasource where it matters to the guest; the
+// deliberate differences are documented on Read and Find.
+//
+// Media are read with go-diskfs, guarded: images are probed and their FAT
+// chains and ISO directory extents bounded before go-diskfs sees them, its
+// panics become errors, and reads never go past a file's end.
 package configdrive
