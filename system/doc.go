@@ -10,6 +10,19 @@
 // are then opened through an os.Root, so a link swapped in afterwards cannot
 // lead outside Root either.
 //
-// Secrets (passwords, hashes' inputs, key material, file contents) never
-// appear in errors or logs.
+// Decisions worth knowing:
+//   - Every write is atomic (temp file 0600, fsync, chown/chmod, rename,
+//     fsync of the directory) and skipped when the content is unchanged,
+//     so re-applying the same metadata touches nothing.
+//   - Backups keep one generation: <file>.guestbridge.bak, or /etc/shadow-
+//     for the shadow file as shadow-utils does.
+//   - /etc/shadow is rewritten under glibc's lckpwdf lock (/etc/.pwd.lock)
+//     with our own SHA-512 crypt, so it works without guest binaries.
+//   - /etc/hostname holds the short name; the FQDN lives in the managed
+//     "127.0.1.1 fqdn short # guestbridge" line of /etc/hosts.
+//   - In a directory a user controls (~/.ssh) symlinks are refused, and
+//     InjectFile replaces a final symlink instead of following it.
+//
+// Secrets (passwords, key material, file contents) never appear in errors
+// or logs.
 package system
