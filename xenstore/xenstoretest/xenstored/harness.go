@@ -219,8 +219,9 @@ func (d *daemon) start() error {
 		"XENSTORED_RUNDIR="+d.dir,
 	)
 	// Own session: signals to the test's process group do not reach it, and
-	// stop can kill everything it spawned.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	// stop can kill everything it spawned. Pdeathsig: a test binary that
+	// dies (panic, timeout) does not leave the daemon running.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -33,11 +34,25 @@ func buildShim(gcc string) (string, error) {
 
 func compileShim(gcc string) (string, error) {
 	sum := sha256.Sum256(fakexenSource)
-	base, err := os.UserCacheDir()
-	if err != nil {
-		base = os.TempDir()
+	key := hex.EncodeToString(sum[:8])
+	var bases []string
+	if dir, err := os.UserCacheDir(); err == nil {
+		bases = append(bases, dir)
 	}
-	dir := filepath.Join(base, "guestbridge-fakexen", hex.EncodeToString(sum[:8]))
+	// The temp dir is the fallback for a HOME that is missing or read-only.
+	bases = append(bases, os.TempDir())
+	var errs []error
+	for _, base := range bases {
+		so, err := compileShimIn(gcc, filepath.Join(base, "guestbridge-fakexen", key))
+		if err == nil {
+			return so, nil
+		}
+		errs = append(errs, err)
+	}
+	return "", errors.Join(errs...)
+}
+
+func compileShimIn(gcc, dir string) (string, error) {
 	so := filepath.Join(dir, "fakexen.so")
 	if _, err := os.Stat(so); err == nil {
 		return so, nil
