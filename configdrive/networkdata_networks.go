@@ -83,7 +83,7 @@ func (b *networkBuilder) addNetwork(o jsonObject, kind networkKind, l3 *netconf.
 	// the producer got wrong.
 	var errs []error
 	if kind.static {
-		prefix, err := staticAddress(o, kind.v4)
+		prefix, err := staticAddress(b, o, kind.v4)
 		if err != nil {
 			errs = append(errs, err)
 		} else if !slices.Contains(l3.Addresses, prefix) {
@@ -132,10 +132,10 @@ func (b *networkBuilder) addNetwork(o jsonObject, kind networkKind, l3 *netconf.
 	return nil
 }
 
-// staticAddress reads ip_address (plain or CIDR) and netmask. An IPv6
-// address without a usable netmask gets /64, as cloud-init does; an IPv4
-// one without a netmask is an error (there is no safe guess).
-func staticAddress(o jsonObject, v4 bool) (netip.Prefix, error) {
+// staticAddress reads ip_address (plain or CIDR) and netmask. Without a
+// usable netmask an IPv6 address gets /64 and an IPv4 one /24 (with a
+// warning), both as cloud-init 22.4.2 does.
+func staticAddress(b *networkBuilder, o jsonObject, v4 bool) (netip.Prefix, error) {
 	text, err := o.str("ip_address")
 	if err != nil {
 		return netip.Prefix{}, err
@@ -155,10 +155,12 @@ func staticAddress(o jsonObject, v4 bool) (netip.Prefix, error) {
 		if length, ok, err = maskBits(o.at("netmask"), mask, v4); err != nil {
 			return netip.Prefix{}, err
 		}
-		if !ok && v4 {
-			return netip.Prefix{}, errAt(o.at("netmask"), "missing for IPv4 address %s", addr)
-		}
-		if !ok {
+		switch {
+		case ok:
+		case v4:
+			b.warnf("%s: missing for IPv4 address %s, /24 assumed (as cloud-init)", o.at("netmask"), addr)
+			length = 24
+		default:
 			length = 64
 		}
 	}

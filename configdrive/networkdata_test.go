@@ -281,6 +281,17 @@ func TestAddressForms(t *testing.T) {
 	}
 }
 
+// Like cloud-init: an IPv4 address without netmask gets /24, but we say so.
+func TestIPv4WithoutNetmaskAssumes24(t *testing.T) {
+	cfg, warnings := mustParseND(t, `{"links": [`+oneNIC+`], "networks": [{"id": "n", "type": "ipv4", "link": "tap0", "ip_address": "192.0.2.1", "netmask": ""}]}`, NetworkOptions{})
+	if got := cfg.Ethernets[0].Addresses; !slices.Equal(got, prefixes("192.0.2.1/24")) {
+		t.Errorf("addresses = %v, want 192.0.2.1/24", got)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "networks[0].netmask") {
+		t.Errorf("warnings = %v", warnings)
+	}
+}
+
 func TestEmptyDocument(t *testing.T) {
 	cfg, warnings := mustParseND(t, `{}`, NetworkOptions{})
 	if len(cfg.Ethernets)+len(cfg.Bonds)+len(cfg.VLANs) != 0 || len(warnings) != 0 {
@@ -313,7 +324,6 @@ func TestNetworkDataErrors(t *testing.T) {
 		{"bad address", `{"links": [` + oneNIC + `], "networks": [{"id": "n", "type": "ipv4", "link": "tap0", "ip_address": "300.1.1.1/24"}]}`, `networks[0].ip_address: "300.1.1.1" is not an IP address`},
 		{"wrong family", `{"links": [` + oneNIC + `], "networks": [{"id": "n", "type": "ipv4", "link": "tap0", "ip_address": "2001:db8::1/64"}]}`, "is not an IPv4 address"},
 		{"non-contiguous mask", `{"links": [` + oneNIC + `], "networks": [{"id": "n", "type": "ipv4", "link": "tap0", "ip_address": "192.0.2.1", "netmask": "255.0.255.0"}]}`, `networks[0].netmask: netmask "255.0.255.0" is not contiguous`},
-		{"v4 without mask", `{"links": [` + oneNIC + `], "networks": [{"id": "n", "type": "ipv4", "link": "tap0", "ip_address": "192.0.2.1"}]}`, "networks[0].netmask: missing"},
 		{"route gateway", `{"links": [` + oneNIC + `], "networks": [{"id": "n", "type": "ipv4_dhcp", "link": "tap0", "routes": [{"network": "0.0.0.0", "netmask": "0.0.0.0", "gateway": "x"}]}]}`, `networks[0].routes[0].gateway: "x" is not`},
 		{"dns address", `{"services": [{"type": "dns", "address": "dns.example"}]}`, `services[0].address: "dns.example" is not an IP address`},
 		{"dns_nameservers", `{"links": [` + oneNIC + `], "networks": [{"id": "n", "type": "ipv4_dhcp", "link": "tap0", "dns_nameservers": ["x"]}]}`, `networks[0].dns_nameservers[0]: "x"`},
