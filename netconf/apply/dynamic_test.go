@@ -70,3 +70,18 @@ func TestApplySLAACFromRouterAdvertisement(t *testing.T) {
 		t.Fatalf("no 2001:db8:1::/64 SLAAC address: %v", keys(l.addrs(t, "nic0")))
 	}
 }
+
+// TestApplyDHCP6FromDnsmasq: a stateful DHCPv6 lease becomes a /128 address
+// of ours, and the RA dnsmasq sends alongside does not disturb it.
+func TestApplyDHCP6FromDnsmasq(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, mac0)
+	l.peer.IP(t, "addr", "add", "2001:db8:7::1/64", "dev", "peer0", "nodad")
+	l.peer.Dnsmasq(t, "peer0", "--dhcp-range=2001:db8:7::100,2001:db8:7::100,64,1h", "--enable-ra")
+	cfg := &netconf.Config{Ethernets: []netconf.Ethernet{{ID: "nic0", MAC: mustMAC(mac0), L3: netconf.L3{DHCP6: true}}}}
+	rep := l.apply(t, cfg, l.opts())
+	if len(rep.Warnings) != 0 || !strings.Contains(rep.String(), "nic0: add address 2001:db8:7::100/128") {
+		t.Fatalf("report:\n%s", rep)
+	}
+	requireHas(t, "nic0 addrs", l.addrs(t, "nic0"), "2001:db8:7::100/128")
+}

@@ -2,6 +2,23 @@
 // through netlink, for images without cloud-init: links matched by MAC,
 // bonds, VLANs, addresses, routes, accept_ra and DHCP. Changes are journaled
 // and rolled back when a step fails; a second run changes nothing.
+//
+// Ownership: Apply only ever removes what it added. Addresses it added are
+// recorded per interface MAC in StateDir/apply-state.json; routes it added
+// carry rtm_protocol RouteProtocol (198). Everything else on the machine,
+// including other addresses and routes on managed links, loopback, tun/tap
+// and virtual devices the config does not name, is left alone.
+//
+// Order: validate (nothing is touched if the config is bad), then layer 2
+// (match by permanent MAC, rename, bonds with their options, members
+// enslaved, VLANs), then per interface: up, DHCP leases, MTU, addresses,
+// accept_ra; finally routes (stale ones of ours first, then missing ones).
+//
+// Known limits: a DHCP lease is applied once, without lifetimes (the agent
+// keeps it with dhcp.Maintain); if a DHCP request fails, the addresses and
+// routes of the previous lease are removed as stale. Rolling back the
+// deletion of a primary IPv4 address re-adds it as a secondary when another
+// address of its subnet remains. Existing bonds keep their options.
 package apply
 
 import (
