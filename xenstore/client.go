@@ -37,7 +37,7 @@ type Client struct {
 func Dial(ctx context.Context, path string) (*Client, error) {
 	rw, name, err := openAny(ctx, path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("xenstore: %w", err)
 	}
 	c := &Client{
 		path:    path,

@@ -78,7 +78,7 @@ func TestWaitDialWaitsForDaemon(t *testing.T) {
 	lines := logs.all()
 	waiting := 0
 	for _, l := range lines {
-		if strings.HasPrefix(l, "xenstore: not available yet at "+sock+": ") && strings.HasSuffix(l, "; retrying") {
+		if l == "xenstore: not available yet at "+sock+": stat "+sock+": no such file or directory; retrying" {
 			waiting++
 		}
 	}

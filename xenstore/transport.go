@@ -67,12 +67,12 @@ func dialUnix(ctx context.Context, path string) (net.Conn, error) {
 }
 
 // openAny tries path, or every candidate when path is "", and returns the
-// first that opens together with its name.
+// first that opens together with its name. Errors name the path(s) tried.
 func openAny(ctx context.Context, path string) (io.ReadWriteCloser, string, error) {
 	if path != "" {
 		rw, err := openTransport(ctx, path)
 		if err != nil {
-			return nil, path, fmt.Errorf("xenstore: open %s: %w", path, err)
+			return nil, path, err
 		}
 		return rw, path, nil
 	}
@@ -87,5 +87,5 @@ func openAny(ctx context.Context, path string) (io.ReadWriteCloser, string, erro
 			firstErr = err
 		}
 	}
-	return nil, "", fmt.Errorf("xenstore: no xenstore at any of %v: %w", cands, firstErr)
+	return nil, "", fmt.Errorf("none of %v usable: %w", cands, firstErr)
 }

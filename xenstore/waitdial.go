@@ -2,6 +2,7 @@ package xenstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -29,11 +30,11 @@ func WaitDial(ctx context.Context, path string, logf func(format string, args ..
 			return c, nil
 		}
 		if b.shouldLog() {
-			logf("xenstore: not available yet at %s: %v; retrying", where, err)
+			logf("xenstore: not available yet at %s: %v; retrying", where, errors.Unwrap(err))
 		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("xenstore: gave up waiting for %s: %w (last error: %v)", where, ctx.Err(), err)
+			return nil, fmt.Errorf("xenstore: gave up waiting for %s: %w (last error: %v)", where, ctx.Err(), errors.Unwrap(err))
 		case <-time.After(b.next()):
 		}
 	}
