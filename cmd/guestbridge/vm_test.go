@@ -30,9 +30,12 @@ func TestVMApply(t *testing.T) {
 		t.Parallel()
 		iso := vmtest.ConfigDriveISO(t, configDriveTree(meta, readTestdata(t, "bond-vlan-v4-v6-routes.network_data.json")))
 		out := runChecks(t, bin, vmtest.Options{
-			NICs:  []vmtest.NIC{{MAC: "52:54:00:12:34:00"}, {MAC: "52:54:00:12:34:01"}},
-			Drive: iso,
+			NICs:    []vmtest.NIC{{MAC: "52:54:00:12:34:00"}, {MAC: "52:54:00:12:34:01"}},
+			Drive:   iso,
+			DriveIf: "cdrom", // IDE /dev/sr0, as libvirt attaches nova's ISO
 		}, []check{
+			{"dryrun", "guestbridge apply --source configdrive --dry-run"},
+			{"after-dryrun", "ls /sys/class/net"},
 			{"apply1", "guestbridge apply --source configdrive"},
 			{"mode", "cat /sys/class/net/bond0/bonding/mode"},
 			{"slaves", "cat /sys/class/net/bond0/bonding/slaves"},
@@ -44,6 +47,12 @@ func TestVMApply(t *testing.T) {
 			{"route6", "ip -6 route"},
 			{"apply2", "guestbridge apply --source configdrive"},
 		})
+		if r := out["dryrun"]; r.rc != "0" || !strings.Contains(r.text, "bond0") {
+			t.Errorf("dry run: exit %s, want 0 and a plan naming bond0:\n%s", r.rc, r.text)
+		}
+		if got := strings.Fields(out["after-dryrun"].text); !slices.Equal(got, []string{"eth0", "eth1", "lo"}) {
+			t.Errorf("links after the dry run = %v, want the untouched eth0 eth1 lo", got)
+		}
 		assertApplied(t, out, "apply1")
 		if got := out["mode"].text; got != "802.3ad 4\n" {
 			t.Errorf("bond mode = %q, want 802.3ad", got)

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -170,6 +171,8 @@ func (b *boot) run(o Options, work string) (Result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, b.qemu, args...)
+	// qemu must not outlive a test binary that is killed (go test -timeout).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	qemuOut, runErr := cmd.CombinedOutput()
 
 	consoleLog, _ := os.ReadFile(console)
