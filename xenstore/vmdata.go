@@ -141,15 +141,15 @@ func parseNetworking(in map[string][]byte, localMACs map[string]string, w *warni
 	if err != nil {
 		return nil, err
 	}
-	var nics []nic
+	var nics []netconf.Ethernet
 	seen := map[string]string{} // MAC → key that claimed it
 	for _, k := range slices.Sorted(maps.Keys(in)) {
 		key := keyNetworking + k
-		n, ok := parseNIC(key, k, in[k], w)
+		eth, ok := parseNIC(key, k, in[k], w)
 		if !ok {
 			continue
 		}
-		mac := n.eth.MAC.String()
+		mac := eth.MAC.String()
 		if other, dup := seen[mac]; dup {
 			w.add(key, "mac %s is also given by %s, ignored", mac, other)
 			continue
@@ -159,21 +159,21 @@ func parseNetworking(in map[string][]byte, localMACs map[string]string, w *warni
 			continue
 		}
 		seen[mac] = key
-		nics = append(nics, n)
+		nics = append(nics, eth)
 	}
 	if len(nics) == 0 {
 		return nil, nil
 	}
-	slices.SortFunc(nics, func(a, b nic) int { return bytes.Compare(a.eth.MAC, b.eth.MAC) })
+	slices.SortFunc(nics, func(a, b netconf.Ethernet) int { return bytes.Compare(a.MAC, b.MAC) })
 
 	cfg := &netconf.Config{}
-	for i, n := range nics {
-		n.eth.ID = local[n.eth.MAC.String()]
-		if n.eth.ID == "" {
-			n.eth.ID = fmt.Sprintf("nic%d", i)
+	for i, eth := range nics {
+		eth.ID = local[eth.MAC.String()]
+		if eth.ID == "" {
+			eth.ID = fmt.Sprintf("nic%d", i)
 		}
-		cfg.Ethernets = append(cfg.Ethernets, n.eth)
-		for _, ns := range n.eth.Nameservers {
+		cfg.Ethernets = append(cfg.Ethernets, eth)
+		for _, ns := range eth.Nameservers {
 			if !slices.Contains(cfg.Nameservers, ns) {
 				cfg.Nameservers = append(cfg.Nameservers, ns)
 			}

@@ -6,46 +6,43 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"guestbridge/netconf"
 )
-
-// nic is one translated vm-data/networking entry.
-type nic struct {
-	eth netconf.Ethernet // ID is assigned later, once all NICs are sorted
-}
 
 // vif is the decoded JSON object. Values are kept as `any` (decoded with
 // UseNumber) because the writers disagree on types: netmask is a string or
 // a number, enabled is "1" or 1, gateways are strings or null.
 type vif map[string]any
 
-// parseNIC translates one networking value. It returns false (with a
-// warning) only when the entry as a whole is unusable; a bad field or list
-// entry is skipped with its own warning.
-func parseNIC(key, keyName string, raw []byte, w *warnings) (nic, bool) {
+// parseNIC translates one networking value into an Ethernet whose ID is
+// left for the caller (assigned once all NICs are sorted). It returns false
+// (with a warning) only when the entry as a whole is unusable; a bad field
+// or list entry is skipped with its own warning.
+func parseNIC(key, keyName string, raw []byte, w *warnings) (netconf.Ethernet, bool) {
 	if len(raw) > MaxValueSize {
 		w.add(key, "value of %d bytes is larger than XenStore allows, ignored", len(raw))
-		return nic{}, false
+		return netconf.Ethernet{}, false
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v vif
 	if err := dec.Decode(&v); err != nil || v == nil {
 		w.add(key, "not a JSON object, ignored")
-		return nic{}, false
+		return netconf.Ethernet{}, false
 	}
 	if dec.More() {
 		w.add(key, "trailing data after the JSON object, ignored")
-		return nic{}, false
+		return netconf.Ethernet{}, false
 	}
 	mac, ok := nicMAC(key, keyName, v, w)
 	if !ok {
-		return nic{}, false
+		return netconf.Ethernet{}, false
 	}
-	n := nic{eth: netconf.Ethernet{MAC: mac}}
-	l := &n.eth.L3
+	eth := netconf.Ethernet{MAC: mac}
+	l := &eth.L3
 	l.Addresses = append(l.Addresses, addresses(key, "ips", v, true, w)...)
 	l.Addresses = append(l.Addresses, addresses(key, "ip6s", v, false, w)...)
 	if gw, ok := gateway4(key, v, w); ok {
@@ -60,7 +57,7 @@ func parseNIC(key, keyName string, raw []byte, w *warnings) (nic, bool) {
 		}
 	}
 	l.Nameservers = nameservers(key, v, w)
-	return n, true
+	return eth, true
 }
 
 // nicMAC prefers the JSON "mac" and falls back to the key (the MAC without
@@ -301,18 +298,9 @@ func nameservers(key string, v vif, w *warnings) []netip.Addr {
 			w.add(key, "dns[%d]: %s is not an IP address, ignored", i, describe(x))
 			continue
 		}
-		if a = a.Unmap(); !containsAddr(out, a) {
+		if a = a.Unmap(); !slices.Contains(out, a) {
 			out = append(out, a)
 		}
 	}
 	return out
-}
-
-func containsAddr(list []netip.Addr, a netip.Addr) bool {
-	for _, x := range list {
-		if x == a {
-			return true
-		}
-	}
-	return false
 }
