@@ -189,8 +189,8 @@ func TestSetAuthorizedKeysErrors(t *testing.T) {
 	if _, err := r.SetAuthorizedKeys("nohome", []string{k}); err == nil || !strings.Contains(err.Error(), "/home/nohome") {
 		t.Errorf("missing home: %v", err)
 	}
-	put(t, r, "root/.ssh/authorized_keys", keysBegin+"\n"+k+"\nmine\n", 0o600)
-	if _, err := r.SetAuthorizedKeys("root", []string{k}); err == nil || !strings.Contains(err.Error(), "END") {
+	put(t, r, "home/alice/.ssh/authorized_keys", keysBegin+"\n"+k+"\nmine\n", 0o600)
+	if _, err := r.SetAuthorizedKeys("alice", []string{k}); err == nil || !strings.Contains(err.Error(), "END") {
 		t.Errorf("BEGIN without END: %v", err)
 	}
 }
@@ -227,11 +227,11 @@ func TestAuthorizedKeysWithSSHKeygen(t *testing.T) {
 		keys = append(keys, strings.TrimSpace(string(pub)))
 	}
 	r := keysRoot(t, os.Getuid(), os.Getgid())
-	put(t, r, "root/.ssh/authorized_keys", "restrict "+keys[0]+"\n", 0o600)
-	if _, err := r.SetAuthorizedKeys("root", keys); err != nil {
+	put(t, r, "home/alice/.ssh/authorized_keys", "restrict "+keys[0]+"\n", 0o600)
+	if _, err := r.SetAuthorizedKeys("alice", keys); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(keygen, "-l", "-f", filepath.Join(r.Dir, "root/.ssh/authorized_keys")).Output()
+	out, err := exec.Command(keygen, "-l", "-f", filepath.Join(r.Dir, "home/alice/.ssh/authorized_keys")).Output()
 	if err != nil {
 		t.Fatalf("ssh-keygen -l: %v", err)
 	}

@@ -16,8 +16,10 @@ import (
 
 // WriteOptions says how WriteFile creates a file that does not exist yet.
 type WriteOptions struct {
-	Mode     os.FileMode // for a NEW file (existing files keep mode, uid, gid); 0 = 0644
-	UID, GID int         // for a new file; default 0/0
+	Mode os.FileMode // for a NEW file (existing files keep mode, uid, gid); 0 = 0644
+	// UID, GID own a new file; default 0/0 (when not running as root, the
+	// default leaves the file to the calling user instead of failing).
+	UID, GID int
 	// Backup keeps the previous content as <name>.guestbridge.bak next to
 	// the file, with the old mode and owner. One generation only: each
 	// change overwrites the backup, so it always holds the version just
@@ -261,7 +263,7 @@ func replaceFile(dir *os.Root, name string, data []byte, mode os.FileMode, uid, 
 			return err
 		}
 		if fuid, fgid := fileOwner(fi); fuid != uid || fgid != gid {
-			if err := f.Chown(uid, gid); err != nil {
+			if err := f.Chown(uid, gid); err != nil && !unprivilegedRootOwner(err, uid, gid) {
 				return err
 			}
 		}
@@ -277,6 +279,14 @@ func replaceFile(dir *os.Root, name string, data []byte, mode os.FileMode, uid, 
 		return err
 	}
 	return dir.Rename(tmp, name)
+}
+
+// unprivilegedRootOwner reports a chown to root:root that failed because
+// this process is not root. That is tolerated: an unprivileged user
+// preparing an image (--root DIR it owns) gets files owned by itself, as
+// cp or tar would give it. Any other owner that cannot be set is an error.
+func unprivilegedRootOwner(err error, uid, gid int) bool {
+	return uid == 0 && gid == 0 && os.Geteuid() != 0 && errors.Is(err, syscall.EPERM)
 }
 
 // tempName is a hidden, unpredictable name next to name.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -311,4 +312,43 @@ func BenchmarkWriteFile(b *testing.B) {
 			}
 		}
 	})
+}
+
+// An unprivileged caller preparing an image it owns gets new files owned by
+// itself for the default root owner, but a real foreign owner is an error.
+func TestWriteFileUnprivilegedOwner(t *testing.T) {
+	if os.Geteuid() == 0 {
+		// Run the check as nobody in a child process.
+		testenv.RequireCommand(t, "setpriv")
+		exe, err := os.Executable()
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir, err := os.MkdirTemp("", "guestbridge-unpriv-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		if err := os.Chmod(dir, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+			exe, "-test.run=^TestWriteFileUnprivilegedOwner$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "TMPDIR="+dir)
+		if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "PASS") {
+			t.Fatalf("as nobody: %v\n%s", err, out)
+		}
+		return
+	}
+	r := testRoot(t)
+	if _, err := r.WriteFile("/etc/new", []byte("x"), WriteOptions{}); err != nil {
+		t.Fatalf("default owner as non-root: %v", err)
+	}
+	if uid, _ := fileOwner(lstat(t, r, "etc/new")); uid != os.Geteuid() {
+		t.Errorf("owner %d, want the caller %d", uid, os.Geteuid())
+	}
+	if _, err := r.WriteFile("/etc/other", []byte("x"), WriteOptions{UID: 1234, GID: 1234}); err == nil {
+		t.Error("chown to a foreign owner silently skipped")
+	}
+	noTempFiles(t, r, "etc")
 }
