@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"net"
 	"net/netip"
+	"slices"
+	"strings"
 
 	"github.com/vishvananda/netlink"
 
@@ -71,6 +75,9 @@ func (r *run) apply(ctx context.Context, cfg *netconf.Config, st *state) error {
 	if err != nil {
 		return err
 	}
+	if err := r.forgetDropped(links, targets, st); err != nil {
+		return err
+	}
 	var routes []wantedRoute
 	for _, t := range targets {
 		if err := ctx.Err(); err != nil {
@@ -97,6 +104,39 @@ func (r *run) apply(ctx context.Context, cfg *netconf.Config, st *state) error {
 		}
 	}
 	return r.ensureRoutes(routes, names)
+}
+
+// forgetDropped removes the addresses we added to interfaces the config no
+// longer has at all, found by the MAC (or name) they were recorded under.
+// Records of interfaces that are not present are kept: the NIC may return.
+func (r *run) forgetDropped(links []netlink.Link, targets []*target, st *state) error {
+	configured := map[string]bool{}
+	for _, t := range targets {
+		configured[t.key] = true
+	}
+	for _, key := range slices.Sorted(maps.Keys(st.Addresses)) {
+		if configured[key] {
+			continue
+		}
+		var link netlink.Link
+		if name, ok := strings.CutPrefix(key, "name:"); ok {
+			link, _ = existing(links, name, "")
+		} else if mac, err := net.ParseMAC(key); err == nil {
+			if found, _ := linksWithMAC(links, mac); len(found) == 1 {
+				link = found[0]
+			}
+		}
+		if link == nil {
+			continue
+		}
+		t := &target{key: key, name: link.Attrs().Name, sysName: link.Attrs().Name, link: link}
+		record, err := r.ensureAddresses(t, nil, st.Addresses[key])
+		if err != nil {
+			return err
+		}
+		st.Addresses[key] = record
+	}
+	return nil
 }
 
 // ensureLinks handles layer 2: match ethernets by MAC, rename, MTU, then
@@ -214,14 +254,16 @@ func mergeLease(l3 *netconf.L3, lease netconf.L3) {
 		l3.MTU = lease.MTU
 	}
 	l3.Addresses = appendNew(l3.Addresses, lease.Addresses...)
+	l3.Routes = slices.Clip(l3.Routes)
 	for _, rt := range lease.Routes {
 		if rt.Metric == 0 {
 			rt.Metric = l3.DHCPRouteMetric
 		}
 		l3.Routes = append(l3.Routes, rt)
 	}
-	l3.Nameservers = append(l3.Nameservers, lease.Nameservers...)
-	l3.Search = append(l3.Search, lease.Search...)
+	// Clip: never append into the caller's config arrays.
+	l3.Nameservers = append(slices.Clip(l3.Nameservers), lease.Nameservers...)
+	l3.Search = append(slices.Clip(l3.Search), lease.Search...)
 }
 
 func appendNew(list []netip.Prefix, add ...netip.Prefix) []netip.Prefix {

@@ -121,14 +121,15 @@ func (r *run) create(l netlink.Link, what, feature string) (netlink.Link, error)
 	return created, nil
 }
 
-// existing returns the link called name if it exists and is of kind, nil if
-// there is none, and an error when the name is taken by another kind.
+// existing returns the link called name if it exists and is of kind (any
+// kind when kind is ""), nil if there is none, and an error when the name is
+// taken by another kind.
 func existing(links []netlink.Link, name, kind string) (netlink.Link, error) {
 	for _, l := range links {
 		if l.Attrs().Name != name {
 			continue
 		}
-		if l.Type() != kind {
+		if kind != "" && l.Type() != kind {
 			return nil, fmt.Errorf("%s: exists as a %s device, not a %s", name, l.Type(), kind)
 		}
 		return l, nil

@@ -35,6 +35,33 @@ func isTunTap(l netlink.Link) bool {
 
 func isLoopback(l netlink.Link) bool { return l.Attrs().Flags&net.FlagLoopback != 0 }
 
+// linksWithMAC returns the links that may stand for a NIC with mac: those
+// whose permanent MAC is mac, else those whose current one is, plus any
+// tun/tap devices carrying it (never used, only warned about).
+func linksWithMAC(links []netlink.Link, mac net.HardwareAddr) (found, taps []netlink.Link) {
+	var current []netlink.Link
+	for _, l := range links {
+		if isLoopback(l) || stackedTypes[l.Type()] {
+			continue
+		}
+		if isTunTap(l) {
+			if bytes.Equal(l.Attrs().HardwareAddr, mac) {
+				taps = append(taps, l)
+			}
+			continue
+		}
+		if bytes.Equal(permanentMAC(l), mac) {
+			found = append(found, l)
+		} else if bytes.Equal(l.Attrs().HardwareAddr, mac) {
+			current = append(current, l)
+		}
+	}
+	if len(found) == 0 {
+		found = current
+	}
+	return found, taps
+}
+
 // matchEthernets maps each configured ethernet ID to the link carrying its
 // MAC. Loopback and tun/tap devices are never matched (a VPN tap with a
 // copied MAC only earns a warning); missing or ambiguous MACs are warnings
@@ -42,26 +69,9 @@ func isLoopback(l netlink.Link) bool { return l.Attrs().Flags&net.FlagLoopback !
 func matchEthernets(r *run, links []netlink.Link, eths []netconf.Ethernet) map[string]netlink.Link {
 	out := map[string]netlink.Link{}
 	for _, e := range eths {
-		var perm, current []netlink.Link
-		for _, l := range links {
-			if isLoopback(l) || stackedTypes[l.Type()] {
-				continue
-			}
-			if isTunTap(l) {
-				if bytes.Equal(l.Attrs().HardwareAddr, e.MAC) {
-					r.warn("%s: mac %s: tun/tap device %s has it too; left alone", e.ID, e.MAC, l.Attrs().Name)
-				}
-				continue
-			}
-			if bytes.Equal(permanentMAC(l), e.MAC) {
-				perm = append(perm, l)
-			} else if bytes.Equal(l.Attrs().HardwareAddr, e.MAC) {
-				current = append(current, l)
-			}
-		}
-		found := perm
-		if len(found) == 0 {
-			found = current
+		found, taps := linksWithMAC(links, e.MAC)
+		for _, tap := range taps {
+			r.warn("%s: mac %s: tun/tap device %s has it too; left alone", e.ID, e.MAC, tap.Attrs().Name)
 		}
 		switch len(found) {
 		case 0:

@@ -18,7 +18,8 @@
 // keeps it with dhcp.Maintain); if a DHCP request fails, the addresses and
 // routes of the previous lease are removed as stale. Rolling back the
 // deletion of a primary IPv4 address re-adds it as a secondary when another
-// address of its subnet remains. Existing bonds keep their options.
+// address of its subnet remains, and routes the kernel dropped together with
+// a deleted address are not restored. Existing bonds keep their options.
 package apply
 
 import (

@@ -111,3 +111,25 @@ func TestApplyDeletingOurPrimaryKeepsOtherSecondaries(t *testing.T) {
 	requireHas(t, "nic0 addrs", addrs, "198.18.5.99/24")
 	requireLacks(t, "nic0 addrs", addrs, "198.18.5.10/24")
 }
+
+// An interface dropped from the config loses the addresses we gave it, and
+// only those.
+func TestApplyForgetsDroppedInterface(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, mac0, mac1)
+	both := twoNICConfig()
+	l.apply(t, both, l.opts())
+	l.guest.IP(t, "addr", "add", "198.19.0.99/25", "dev", "nic1")
+	onlyFirst := twoNICConfig()
+	onlyFirst.Ethernets = onlyFirst.Ethernets[:1]
+	rep := l.apply(t, onlyFirst, l.opts())
+	if !strings.Contains(rep.String(), "nic1: del address 198.19.0.10/25") {
+		t.Fatalf("report:\n%s", rep)
+	}
+	requireHas(t, "nic1 addrs", l.addrs(t, "nic1"), "198.19.0.99/25")
+	requireLacks(t, "nic1 addrs", l.addrs(t, "nic1"), "198.19.0.10/25")
+	requireLacks(t, "routes", l.routes(t, "-4"), "default via 198.19.0.1 dev nic1 metric 200 proto 198")
+	if rep := l.apply(t, onlyFirst, l.opts()); len(rep.Changes) != 0 {
+		t.Fatalf("second run:\n%s", rep)
+	}
+}
