@@ -37,8 +37,10 @@ func (tx *Tx) List(ctx context.Context, path string) ([]string, error) { return 
 
 // Transaction runs fn in a transaction and commits it. When the commit
 // conflicts with another writer (EAGAIN), or fn returns an error wrapping
-// ErrAgain, it runs fn again in a new transaction, up to maxTxAttempts times.
-// Any other error from fn aborts the transaction and is returned as is.
+// ErrAgain or ErrDisconnected (the transaction died with its connection),
+// it runs fn again in a new transaction, up to maxTxAttempts times. Any
+// other error from fn aborts the transaction and is returned as is. A
+// commit cut off by a disconnect is not retried, since it may have applied.
 func (c *Client) Transaction(ctx context.Context, fn func(tx *Tx) error) error {
 	var lastErr error
 	for attempt := 0; attempt < maxTxAttempts; attempt++ {
@@ -56,7 +58,7 @@ func (c *Client) Transaction(ctx context.Context, fn func(tx *Tx) error) error {
 		}
 		if err := fn(tx); err != nil {
 			tx.end(ctx, false)
-			if errors.Is(err, ErrAgain) {
+			if errors.Is(err, ErrAgain) || errors.Is(err, ErrDisconnected) {
 				lastErr = err
 				continue
 			}
