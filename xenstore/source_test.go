@@ -158,3 +158,32 @@ func TestSourceUnreachable(t *testing.T) {
 		t.Fatal("Read of a missing socket succeeded")
 	}
 }
+
+// provider_data is flattened with "/": a node with a value and children
+// contributes both, an empty intermediate node only its children, and the
+// walk stops at a sane depth.
+func TestReadVMDataProviderDataTree(t *testing.T) {
+	srv := xenstoretest.NewServer(t)
+	pd := dom0 + "vm-data/provider_data/"
+	srv.Set(pd+"a", []byte("x"))
+	srv.Set(pd+"a/b", []byte("y"))
+	srv.Set(pd+"list/0", []byte("10.0.0.0/8"))
+	srv.Set(pd+"empty", nil)
+	srv.Set(pd+"1/2/3/4/5/6/7/8/9/10", []byte("too deep"))
+	c, err := xenstore.Dial(sourceCtx(t), srv.SocketPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	v, err := xenstore.ReadVMData(sourceCtx(t), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"a": "x", "a/b": "y", "list/0": "10.0.0.0/8", "empty": "", "1/2/3/4/5/6/7/8": ""}
+	if diff := cmp.Diff(want, v.ProviderData); diff != "" {
+		t.Errorf("provider data (-want +got):\n%s", diff)
+	}
+	if v.Networking != nil || v.Hostname != nil || v.UserMetadata != nil {
+		t.Errorf("absent subtrees read as %+v", v)
+	}
+}
