@@ -477,3 +477,21 @@ func TestReadKeysDeduplicated(t *testing.T) {
 		t.Errorf("Warnings = %q: the doc's truncated seed should be reported", inst.Warnings)
 	}
 }
+
+// devices and dedicated_cpus (and keys Read does not know) are accepted and
+// ignored, whatever their shape.
+func TestReadIgnoresDevicesAndUnknownKeys(t *testing.T) {
+	inst, err := Read(mapFS(map[string]string{"openstack/latest/meta_data.json": `{"uuid": "u", "hostname": "h",
+		"devices": [{"type": "nic", "bus": "pci", "vlan": 5, "vf_trusted": true}, {"type": "share", "share_id": "s", "tag": "t"}],
+		"dedicated_cpus": [0, 2, 4], "instance_type": "m1", "crypt_key": {"x": 1},
+		"network_config": {"name": "network_config", "content_path": "/content/0002"}}`}), ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inst.InstanceID != "u" || inst.Hostname != "h" {
+		t.Errorf("got %+v", inst)
+	}
+	if !containsSubstring(inst.Warnings, "network_config: legacy ENI template ignored") {
+		t.Errorf("Warnings = %q", inst.Warnings)
+	}
+}
