@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -200,8 +201,17 @@ func (c *Client) do(ctx context.Context, req request) ([]byte, uint64, error) {
 	if err != nil {
 		return nil, 0, c.lostErr(req, cn)
 	}
-	if err := cn.send(b); err != nil {
-		c.connLost(cn, err)
+	if n, err := cn.send(ctx, b); err != nil {
+		if n == 0 && (ctx.Err() != nil || errors.Is(err, os.ErrDeadlineExceeded)) {
+			// Gave up before anything went out; the stream is intact.
+			cn.forget(id)
+			cause := ctx.Err()
+			if cause == nil { // the write deadline fired a moment before ctx's timer
+				cause = context.DeadlineExceeded
+			}
+			return nil, 0, fmt.Errorf("xenstore: %s %s: %w", req.op, req.path, cause)
+		}
+		c.connLost(cn, err) // a torn write leaves the stream unframed
 		return nil, 0, c.lostErr(req, cn)
 	}
 	select {

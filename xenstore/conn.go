@@ -1,9 +1,11 @@
 package xenstore
 
 import (
+	"context"
 	"io"
 	"slices"
 	"sync"
+	"time"
 )
 
 // conn is one transport connection. It matches replies to requests; the
@@ -13,7 +15,7 @@ type conn struct {
 	name string // path it was opened from, for error messages
 	gen  uint64 // which connection of the Client this is; transactions belong to one
 
-	wmu sync.Mutex // serialises writes: each request goes out in one write()
+	wsem chan struct{} // held while writing, so each request goes out in one piece
 
 	mu      sync.Mutex
 	pending map[uint32]chan Packet
@@ -26,7 +28,8 @@ type conn struct {
 }
 
 func newConn(rw io.ReadWriteCloser, name string, gen uint64) *conn {
-	return &conn{rw: rw, name: name, gen: gen, pending: map[uint32]chan Packet{}, done: make(chan struct{})}
+	return &conn{rw: rw, name: name, gen: gen, wsem: make(chan struct{}, 1),
+		pending: map[uint32]chan Packet{}, done: make(chan struct{})}
 }
 
 // register makes room for the reply to reqID. It fails once the connection died.
@@ -39,6 +42,13 @@ func (cn *conn) register(reqID uint32) (chan Packet, error) {
 	ch := make(chan Packet, 1)
 	cn.pending[reqID] = ch
 	return ch, nil
+}
+
+// forget drops a request that was never sent.
+func (cn *conn) forget(reqID uint32) {
+	cn.mu.Lock()
+	defer cn.mu.Unlock()
+	delete(cn.pending, reqID)
 }
 
 // abandon forgets a request whose caller stopped waiting.
@@ -103,10 +113,23 @@ func (cn *conn) deathCause() error {
 }
 
 // send writes one encoded request with a single Write call: the xenbus
-// device needs the whole message in one write() to frame it.
-func (cn *conn) send(b []byte) error {
-	cn.wmu.Lock()
-	defer cn.wmu.Unlock()
-	_, err := cn.rw.Write(b)
-	return err
+// device needs the whole message in one write() to frame it. Waiting for
+// the writer slot respects ctx; so does the write itself where the
+// transport has deadlines. It returns how many bytes went out: a partial
+// write has desynchronised the stream.
+func (cn *conn) send(ctx context.Context, b []byte) (int, error) {
+	select {
+	case cn.wsem <- struct{}{}:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	case <-cn.done:
+		return 0, cn.deathCause()
+	}
+	defer func() { <-cn.wsem }()
+	if d, ok := ctx.Deadline(); ok {
+		if wd, ok := cn.rw.(interface{ SetWriteDeadline(time.Time) error }); ok && wd.SetWriteDeadline(d) == nil {
+			defer wd.SetWriteDeadline(time.Time{})
+		}
+	}
+	return cn.rw.Write(b)
 }

@@ -221,3 +221,48 @@ func TestPendingCallFailsOnBreak(t *testing.T) {
 		t.Errorf("error %q, want it to start with %q", err, want)
 	}
 }
+
+// A daemon that stops reading must not hang callers: once the socket
+// buffer is full, writes give up with the caller's context.
+func TestBlockedWriteRespectsContext(t *testing.T) {
+	sock := shortSocketPath(t)
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		nc, err := ln.Accept()
+		if err == nil {
+			accepted <- nc // held open, never read
+		}
+	}()
+	c, err := xenstore.Dial(ctxT(t), sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	defer func() { (<-accepted).Close() }()
+	value := make([]byte, 4000)
+	var wg sync.WaitGroup
+	for i := range 200 { // 800 KB: more than a unix socket buffers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			err := c.Write(ctx, fmt.Sprintf("/k%d", i), value[:4000-8])
+			if err == nil {
+				t.Errorf("Write %d succeeded without a daemon reading", i)
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second): // a hang detector, not a speed goal
+		t.Fatal("callers still blocked 20 s after their 300 ms contexts ended")
+	}
+}
