@@ -20,13 +20,15 @@ type conn struct {
 	queue  [][]byte
 	closed bool
 
+	gone chan struct{} // closed once the server has forgotten the connection
+
 	// Guarded by Server.mu.
 	txns   map[uint32]*txn
 	nextTx uint32
 }
 
 func newConn(s *Server, nc net.Conn) *conn {
-	c := &conn{s: s, nc: nc, txns: map[uint32]*txn{}}
+	c := &conn{s: s, nc: nc, txns: map[uint32]*txn{}, gone: make(chan struct{})}
 	c.qcond = sync.NewCond(&c.qmu)
 	return c
 }
@@ -41,6 +43,7 @@ func (c *conn) serve() {
 	c.close()
 	<-done
 	c.s.forget(c)
+	close(c.gone)
 }
 
 func (c *conn) readLoop() {

@@ -105,7 +105,8 @@ func (s *Server) Close() {
 }
 
 // DropConnections closes every client connection, as a daemon restart or a
-// guest migration would; the tree survives and new connections are accepted.
+// guest migration would, and returns once they are gone (their watches and
+// transactions with them). The tree survives; new connections are accepted.
 func (s *Server) DropConnections() {
 	s.mu.Lock()
 	cs := make([]*conn, 0, len(s.conns))
@@ -115,6 +116,9 @@ func (s *Server) DropConnections() {
 	s.mu.Unlock()
 	for _, c := range cs {
 		c.close()
+	}
+	for _, c := range cs {
+		<-c.gone
 	}
 }
 

@@ -185,6 +185,9 @@ func TestServerDropConnections(t *testing.T) {
 	s := NewServer(t)
 	r := dialRaw(t, s)
 	r.call(xenstore.TypeWrite, 0, "/keep\x00v")
+	if n := s.NumConns(); n != 1 {
+		t.Fatalf("NumConns = %d with one client", n)
+	}
 	s.DropConnections()
 	r.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, err := xenstore.ReadPacket(r.nc); err == nil || strings.Contains(err.Error(), "timeout") {
@@ -193,5 +196,8 @@ func TestServerDropConnections(t *testing.T) {
 	r2 := dialRaw(t, s)
 	if got := r2.call(xenstore.TypeRead, 0, "/keep\x00"); got != "READ v" {
 		t.Fatalf("tree lost over DropConnections: %q", got)
+	}
+	if n := s.NumConns(); n != 1 {
+		t.Fatalf("NumConns = %d after the drop and one new client", n)
 	}
 }
