@@ -43,6 +43,9 @@ func openTransport(ctx context.Context, path string) (io.ReadWriteCloser, error)
 	if fi.IsDir() {
 		return nil, fmt.Errorf("%s is a directory, not a xenstored socket or xenbus device", path)
 	}
+	// The char device supports poll, so Go's poller drives it and Close
+	// interrupts a pending read. The legacy /proc file looks regular and is
+	// read by a blocking thread; a Close there waits for the next message.
 	return os.OpenFile(path, os.O_RDWR, 0)
 }
 
