@@ -47,14 +47,14 @@ func startRealAgent(t *testing.T, impl xenstored.Impl, opts Options) *realAgent 
 	}
 	t.Cleanup(func() { c.Close() })
 	ra.client = c
-	actions := SystemActions{Root: ra.root, ResetNetwork: func(context.Context) error {
+	actions := SystemActions{Root: ra.root, Reset: func(context.Context) error {
 		ra.resets.Add(1)
 		return nil
 	}}
 	if opts.Logf == nil {
 		opts.Logf = t.Logf
 	}
-	runAgent(t, New(c, actions.Actions(), opts))
+	runAgent(t, New(c, actions, opts))
 	return ra
 }
 

@@ -16,7 +16,7 @@ func TestSystemActions(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root.Dir, "etc/shadow"), []byte("root:*:20000:0:99999:7:::\n"), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	act := SystemActions{Root: root}.Actions()
+	act := SystemActions{Root: root}
 	if err := act.SetPassword("pässw0rd"); err != nil {
 		t.Fatal(err)
 	}
@@ -32,11 +32,21 @@ func TestSystemActions(t *testing.T) {
 	if err != nil || info.Mode().Perm() != 0o644 {
 		t.Fatalf("motd: %v, mode %v; want 0644", err, info.Mode().Perm())
 	}
+	// A guest user's symlink must not redirect an injected file onto /etc/shadow.
+	if err := os.Symlink("/etc/shadow", filepath.Join(root.Dir, "etc/issue")); err != nil {
+		t.Fatal(err)
+	}
+	if err := act.InjectFile("/etc/issue", []byte("pwned")); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.ReadFile(filepath.Join(root.Dir, "etc/shadow")); string(after) != string(shadow) {
+		t.Fatalf("injectfile through a symlink changed /etc/shadow: %q", after)
+	}
 	if err := act.ResetNetwork(context.Background()); err == nil || !strings.Contains(err.Error(), "not configured") {
 		t.Fatalf("ResetNetwork without a function: %v", err)
 	}
 	called := false
-	act = SystemActions{Root: root, ResetNetwork: func(context.Context) error { called = true; return nil }}.Actions()
+	act = SystemActions{Root: root, Reset: func(context.Context) error { called = true; return nil }}
 	if err := act.ResetNetwork(context.Background()); err != nil || !called {
 		t.Fatalf("ResetNetwork: %v, called %v", err, called)
 	}

@@ -39,7 +39,6 @@ func (b *networkBuilder) addLinks(top jsonObject) error {
 		return err
 	}
 	macOwner := map[string]string{} // ethernet MAC → path of the link
-	unnamed := 0                    // "nicN" counter
 	for _, o := range links {
 		id, err := o.str("id")
 		if err != nil {
@@ -65,7 +64,7 @@ func (b *networkBuilder) addLinks(top jsonObject) error {
 			if typ != "" && !physicalLinkTypes[typ] {
 				b.warnf("%s %q: unknown, treated as physical", o.at("type"), typ)
 			}
-			err = b.addEthernet(ref, macOwner, &unnamed)
+			err = b.addEthernet(ref, macOwner)
 		}
 		if err != nil {
 			return err
@@ -73,6 +72,7 @@ func (b *networkBuilder) addLinks(top jsonObject) error {
 		b.links[id] = ref
 		b.order = append(b.order, ref)
 	}
+	b.labelUnnamed()
 	for _, ref := range b.order {
 		switch ref.kind {
 		case linkBond:
@@ -87,7 +87,32 @@ func (b *networkBuilder) addLinks(top jsonObject) error {
 	return b.checkUniqueNames()
 }
 
-func (b *networkBuilder) addEthernet(ref *linkRef, macOwner map[string]string, unnamed *int) error {
+// labelUnnamed gives each ethernet without a name of its own a label:
+// "nicN", counting unnamed links, skipping labels another link already uses
+// (a link may be *named* "nic0"). It runs once every link is known.
+func (b *networkBuilder) labelUnnamed() {
+	taken := map[string]bool{}
+	for _, ref := range b.order {
+		if ref.name != "" {
+			taken[ref.name] = true
+		}
+	}
+	n := 0
+	for _, ref := range b.order {
+		if ref.kind != linkEthernet || ref.name != "" {
+			continue
+		}
+		for taken[fmt.Sprintf("nic%d", n)] {
+			n++
+		}
+		ref.name = fmt.Sprintf("nic%d", n)
+		b.cfg.Ethernets[ref.index].ID = ref.name
+		taken[ref.name] = true
+		n++
+	}
+}
+
+func (b *networkBuilder) addEthernet(ref *linkRef, macOwner map[string]string) error {
 	o := ref.obj
 	e := netconf.Ethernet{}
 	macText, err := o.str("ethernet_mac_address")
@@ -113,12 +138,7 @@ func (b *networkBuilder) addEthernet(ref *linkRef, macOwner map[string]string, u
 	case len(e.MAC) == 0:
 		return errAt(o.at("ethernet_mac_address"), "missing: a link without a name needs a MAC to be found")
 	default:
-		if known := b.opts.KnownNames[e.MAC.String()]; known != "" {
-			e.ID = known
-		} else {
-			e.ID = fmt.Sprintf("nic%d", *unnamed)
-		}
-		*unnamed++
+		e.ID = b.opts.KnownNames[e.MAC.String()] // "" = labelled by labelUnnamed
 	}
 	if e.MTU, err = linkMTU(o); err != nil {
 		return err

@@ -213,6 +213,21 @@ func TestDefaultRouteMetricsSpread(t *testing.T) {
 	}
 }
 
+// A link may itself be named "nic0": labels of unnamed links skip it.
+func TestUnnamedLabelsSkipTakenNames(t *testing.T) {
+	cfg, _ := mustParseND(t, `{"links": [
+		{"id": "a", "type": "phy", "ethernet_mac_address": "fa:16:3e:00:00:01"},
+		{"id": "b", "type": "phy", "ethernet_mac_address": "fa:16:3e:00:00:02", "name": "nic0"},
+		{"id": "c", "type": "phy", "ethernet_mac_address": "fa:16:3e:00:00:03"}]}`, NetworkOptions{})
+	var got []string
+	for _, e := range cfg.Ethernets {
+		got = append(got, e.ID)
+	}
+	if want := []string{"nic1", "nic0", "nic2"}; !slices.Equal(got, want) {
+		t.Errorf("ethernet IDs = %v, want %v", got, want)
+	}
+}
+
 // Difference: cloud-init writes set-name for links it found by MAC; we
 // only rename when the link's "name" asks. Shown by most ci-* fixtures.
 func TestEthernetNaming(t *testing.T) {
@@ -226,7 +241,7 @@ func TestEthernetNaming(t *testing.T) {
 	for _, e := range cfg.Ethernets {
 		got = append(got, e.ID+"/"+e.MAC.String()+"/"+map[bool]string{true: "named", false: "label"}[e.Named])
 	}
-	want := []string{"wan0/fa:16:3e:00:00:01/named", "ens4/fa:16:3e:00:00:02/label", "nic1/fa:16:3e:00:00:03/label", "lan0//named"}
+	want := []string{"wan0/fa:16:3e:00:00:01/named", "ens4/fa:16:3e:00:00:02/label", "nic0/fa:16:3e:00:00:03/label", "lan0//named"}
 	if !slices.Equal(got, want) {
 		t.Errorf("ethernets = %v, want %v", got, want)
 	}

@@ -18,6 +18,7 @@ func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
 	stateDir := fs.String("state-dir", "/run/guestbridge", "where the network state of earlier runs is kept")
 	allowUpdate := fs.Bool("allow-update", false, "let the host replace this binary (agentupdate; https only)")
 	allowInsecure := fs.Bool("allow-insecure-update", false, "with --allow-update, also accept http URLs")
+	metrics := fs.Duration("metrics-interval", agent.DefaultMetricsInterval, "how often guest metrics are written to XenStore (0 turns them off)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -59,8 +60,9 @@ func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
 		inst.Source = "xenstore"
 		return provision(ctx, m, root, *stateDir, inst, os.Stderr)
 	}
-	a := agent.New(c, agent.SystemActions{Root: root, ResetNetworkFunc: resetNetwork}, agent.Options{
+	a := agent.New(c, agent.SystemActions{Root: root, Reset: resetNetwork}, agent.Options{
 		Version:             version,
+		MetricsInterval:     *metrics,
 		AllowUpdate:         *allowUpdate,
 		AllowInsecureUpdate: *allowInsecure,
 		Logf:                logf,

@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -128,6 +132,7 @@ func (m machine) apply(ctx context.Context, inst *datasource.Instance) ([]string
 			}
 			if changed {
 				note("set nameservers %v", servers)
+				m.reloadResolved()
 			}
 		}
 	}
@@ -140,7 +145,10 @@ func (m machine) apply(ctx context.Context, inst *datasource.Instance) ([]string
 			note("set %d ssh key(s) for root", len(inst.PublicKeys))
 		}
 	}
-	if m.parts["password"] && inst.AdminPass != "" {
+	// The admin password and injected files are the cloud's first-boot
+	// gifts: applied once per instance, so a password or file the user
+	// changed later is never put back on the next boot.
+	if m.parts["password"] && inst.AdminPass != "" && !m.doneForInstance("password", inst) {
 		changed, err := m.step(func() (bool, error) { return m.root.EnsurePassword("root", inst.AdminPass.Reveal()) })
 		if err != nil {
 			return lines, fmt.Errorf("password: %w", err)
@@ -148,8 +156,11 @@ func (m machine) apply(ctx context.Context, inst *datasource.Instance) ([]string
 		if changed {
 			note("set root's password")
 		}
+		if err := m.markDone("password", inst); err != nil {
+			return lines, err
+		}
 	}
-	if m.parts["files"] {
+	if m.parts["files"] && len(inst.Files) > 0 && !m.doneForInstance("files", inst) {
 		for _, f := range inst.Files {
 			changed, err := m.step(func() (bool, error) { return m.root.InjectFile(f.Path, f.Content) })
 			if err != nil {
@@ -159,8 +170,45 @@ func (m machine) apply(ctx context.Context, inst *datasource.Instance) ([]string
 				note("write %s", f.Path)
 			}
 		}
+		if err := m.markDone("files", inst); err != nil {
+			return lines, err
+		}
 	}
 	return lines, nil
+}
+
+// perInstanceDir records which once-per-instance parts are done, as the
+// instance id they were done for (a new instance from the same image
+// gets them again).
+const perInstanceDir = "/var/lib/guestbridge/per-instance"
+
+func (m machine) doneForInstance(part string, inst *datasource.Instance) bool {
+	b, err := os.ReadFile(filepath.Join(m.root.Dir, perInstanceDir, part))
+	return err == nil && strings.TrimSpace(string(b)) == inst.InstanceID && inst.InstanceID != ""
+}
+
+func (m machine) markDone(part string, inst *datasource.Instance) error {
+	if m.dryRun || inst.InstanceID == "" {
+		return nil
+	}
+	_, err := m.root.WriteFile(path.Join(perInstanceDir, part), []byte(inst.InstanceID+"\n"), system.WriteOptions{Mode: 0o644, DirMode: 0o755})
+	if err != nil {
+		return fmt.Errorf("%s: recording it as done: %w", part, err)
+	}
+	return nil
+}
+
+// reloadResolved makes systemd-resolved pick up our drop-in (live only).
+func (m machine) reloadResolved() {
+	if !m.root.Live || m.dryRun {
+		return
+	}
+	if uses, err := m.root.UsesSystemdResolved(); err != nil || !uses {
+		return
+	}
+	if out, err := exec.Command("systemctl", "try-reload-or-restart", "systemd-resolved").CombinedOutput(); err != nil {
+		logf("warning: reloading systemd-resolved: %v: %s", err, strings.TrimSpace(string(out)))
+	}
 }
 
 // step runs a file change, or in dry-run mode reports that it would run.

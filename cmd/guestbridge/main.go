@@ -16,8 +16,9 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "0.1.0-dev"
+// version is set at build time with -ldflags "-X main.version=…". It stays
+// numeric: Nova compares it with LooseVersion to decide on agent updates.
+var version = "0.1.0"
 
 // command is one subcommand: its flags are parsed by run itself.
 type command struct {

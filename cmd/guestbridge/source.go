@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
 	"os"
 	"strings"
 	"time"
@@ -23,21 +22,13 @@ func sourceFlag(fs *pflag.FlagSet) *string {
 }
 
 // localNames maps each local NIC's lower-case MAC to its kernel name, so
-// rendered configs label interfaces the way this machine names them.
+// rendered configs label interfaces the way this machine names them. Only
+// device-backed NICs count: a bond or VLAN shares a member's MAC.
 // Offline (--root) there is no "this machine": callers pass nil.
 func localNames() map[string]string {
-	ifs, err := net.Interfaces()
+	names, err := xenstore.LocalMACs(xenstore.SysClassNet)
 	if err != nil {
 		return nil
-	}
-	names := map[string]string{}
-	for _, ifc := range ifs {
-		if len(ifc.HardwareAddr) == 6 {
-			mac := strings.ToLower(ifc.HardwareAddr.String())
-			if _, dup := names[mac]; !dup {
-				names[mac] = ifc.Name
-			}
-		}
 	}
 	return names
 }
