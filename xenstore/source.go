@@ -39,19 +39,30 @@ func (s *Source) Read(ctx context.Context) (*datasource.Instance, error) {
 		return nil, fmt.Errorf("%s: %w", s.Name(), err)
 	}
 	defer c.Close()
-	v, err := ReadVMData(ctx, c)
-	if err != nil {
-		return nil, fmt.Errorf("%s: reading vm-data: %w", s.Name(), err)
-	}
-	v.LocalMACs = s.LocalMACs
-	inst, err := ParseVMData(v)
+	inst, err := ReadInstance(ctx, c, s.LocalMACs)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.Name(), err)
 	}
 	inst.Source = s.Name()
+	return inst, nil
+}
+
+// ReadInstance reads vm-data and the VM's identity over an open client (the
+// agent's resetnetwork reuses its connection) and translates them.
+func ReadInstance(ctx context.Context, c *Client, localMACs map[string]string) (*datasource.Instance, error) {
+	v, err := ReadVMData(ctx, c)
+	if err != nil {
+		return nil, fmt.Errorf("reading vm-data: %w", err)
+	}
+	v.LocalMACs = localMACs
+	inst, err := ParseVMData(v)
+	if err != nil {
+		return nil, err
+	}
+	inst.Source = "xenstore"
 	id, err := instanceID(ctx, c)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", s.Name(), err)
+		return nil, err
 	}
 	if id == "" {
 		inst.Warnings = append(inst.Warnings, "vm, name: both absent, no instance id")

@@ -43,21 +43,17 @@ func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer c.Close()
 	resetNetwork := func(ctx context.Context) error {
-		vd, err := xenstore.ReadVMData(ctx, c)
-		if err != nil {
-			return err
-		}
+		var names map[string]string
 		if root.Live {
-			vd.LocalMACs = localNames()
+			names = localNames()
 		}
-		inst, err := xenstore.ParseVMData(vd)
+		inst, err := xenstore.ReadInstance(ctx, c, names)
 		if err != nil {
 			return err
 		}
 		for _, w := range inst.Warnings {
 			logf("warning: %s", w)
 		}
-		inst.Source = "xenstore"
 		return provision(ctx, m, root, *stateDir, inst, os.Stderr)
 	}
 	a := agent.New(c, agent.SystemActions{Root: root, Reset: resetNetwork}, agent.Options{

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -17,7 +18,7 @@ const sampleISO = "../../samples/config-2.iso"
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	rc := run(args, &out, &errb)
+	rc := run(context.Background(), args, &out, &errb)
 	return rc, out.String(), errb.String()
 }
 

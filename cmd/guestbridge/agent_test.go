@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"guestbridge/xenstore/xenstoretest"
+)
+
+// syncBuffer lets the agent goroutine and the test share stderr output.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestAgentAndSend runs `guestbridge agent` against an in-memory XenStore and
+// talks to it with `guestbridge send`, as an operator would from the host.
+func TestAgentAndSend(t *testing.T) {
+	xs := xenstoretest.NewServer(t)
+	xs.Set("vm-data/networking/BC764E206C5B", mustRead(t, "../../xenstore/testdata/vmdata/rax-BC764E206C5B.json"))
+	xs.Set("vm-data/hostname", []byte("rax-test"))
+	xs.Set("vm", []byte("/vm/6d2b1c3a-6a7e-4f5e-9d0c-1b2a3c4d5e6f"))
+	root := offlineImage(t)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var agentErr syncBuffer
+	done := make(chan int)
+	go func() {
+		var out bytes.Buffer
+		done <- run(ctx, []string{"agent", "--xenstore", xs.SocketPath(), "--root", root,
+			"--mode", "seed", "--metrics-interval", "0", "--state-dir", t.TempDir()}, &out, &agentErr)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case rc := <-done:
+			if rc != 0 {
+				t.Errorf("agent exited %d on cancel: %s", rc, agentErr.String())
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("agent did not stop within 10 s of cancel")
+		}
+	})
+
+	send := func(args ...string) map[string]string {
+		t.Helper()
+		rc, out, stderr := runCLI(t, append([]string{"send", "--xenstore", xs.SocketPath(), "--timeout", "10s"}, args...)...)
+		if rc != 0 {
+			t.Fatalf("send %v: rc %d: %s\nagent: %s", args, rc, stderr, agentErr.String())
+		}
+		var reply map[string]string
+		if err := json.Unmarshal([]byte(out), &reply); err != nil {
+			t.Fatalf("send %v: reply %q is not a JSON object of strings: %v", args, out, err)
+		}
+		return reply
+	}
+
+	if r := send("version", "agent"); r["returncode"] != "0" || r["message"] != version {
+		t.Errorf("version reply %v, want returncode 0 and %q", r, version)
+	}
+	features := strings.Split(send("features")["message"], ",")
+	for _, want := range []string{"version", "keyinit", "password", "resetnetwork", "injectfile", "file_inject"} {
+		if !contains(features, want) {
+			t.Errorf("features %v lack %q", features, want)
+		}
+	}
+	if r := send("resetnetwork"); r["returncode"] != "0" {
+		t.Fatalf("resetnetwork reply %v\nagent: %s", r, agentErr.String())
+	}
+	nc, err := os.ReadFile(filepath.Join(root, "var/lib/cloud/seed/nocloud/network-config"))
+	if err != nil || !strings.Contains(string(nc), "10.208.227.239/19") || !strings.Contains(string(nc), "bc:76:4e:20:6c:5b") {
+		t.Errorf("resetnetwork did not seed the vm-data network: %v\n%s", err, nc)
+	}
+	if r := send("frobnicate"); r["returncode"] != "404" {
+		t.Errorf("unknown command reply %v, want 404", r)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
