@@ -58,5 +58,5 @@ cd /
 rc=$?
 stty -F /dev/ttyS1 raw -echo # TCSADRAIN: wait until the output is sent
 # printk is written out synchronously, so the marker is complete at poweroff.
-echo "VMTEST_RC=$rc" >/dev/kmsg
+echo "<2>VMTEST_RC=$rc" >/dev/kmsg # level 2: shown even with quiet
 poweroff -f
