@@ -12,18 +12,25 @@ import (
 // cacheEnv overrides where the extracted kernel and base initramfs live.
 const cacheEnv = "GUESTBRIDGE_VMTEST_CACHE"
 
-// cacheDir returns (and creates) the directory for cached boot artefacts.
+// cacheDir returns (and creates) the directory for cached boot artefacts:
+// $GUESTBRIDGE_VMTEST_CACHE, else the user cache directory, else (a user
+// without a home, as some CI runners) a per-user directory in /tmp.
 func cacheDir() (string, error) {
-	dir := os.Getenv(cacheEnv)
-	if dir == "" {
-		base, err := os.UserCacheDir()
-		if err != nil {
-			return "", fmt.Errorf("no cache directory (set %s): %w", cacheEnv, err)
+	if dir := os.Getenv(cacheEnv); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", fmt.Errorf("%s: %w", cacheEnv, err)
 		}
-		dir = filepath.Join(base, "guestbridge-vmtest")
+		return dir, nil
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("cache directory: %w", err)
+	if base, err := os.UserCacheDir(); err == nil {
+		dir := filepath.Join(base, "guestbridge-vmtest")
+		if os.MkdirAll(dir, 0o755) == nil {
+			return dir, nil
+		}
+	}
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("guestbridge-vmtest-%d", os.Getuid()))
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("cache directory: %w (set %s)", err, cacheEnv)
 	}
 	return dir, nil
 }
