@@ -3,7 +3,10 @@ package vmtest
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 )
+
+var errBadNote = errors.New("truncated ELF note")
 
 // elfNote is one entry of an ELF PT_NOTE segment.
 type elfNote struct {

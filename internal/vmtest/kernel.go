@@ -3,7 +3,6 @@ package vmtest
 import (
 	"bytes"
 	"debug/elf"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -147,5 +146,3 @@ func hasPVHEntry(path string) (bool, error) {
 
 // xenElfnotePhys32Entry is XEN_ELFNOTE_PHYS32_ENTRY, the PVH entry point.
 const xenElfnotePhys32Entry = 18
-
-var errBadNote = errors.New("truncated ELF note")

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -144,7 +145,7 @@ func (b *boot) run(o Options, work string) (Result, error) {
 	}
 	env := map[string]string{
 		"VMTEST_NICS":    strconv.Itoa(len(o.NICs)),
-		"VMTEST_PRELOAD": strings.Join(append(append(append([]string{}, preloadAlways...), preloadByDriveIf[driveIf]...), o.Modules...), " "),
+		"VMTEST_PRELOAD": strings.Join(slices.Concat(preloadAlways, preloadByDriveIf[driveIf], o.Modules), " "),
 	}
 	if o.Drive != "" {
 		env["VMTEST_DISK"] = map[string]string{"virtio": "vda", "cdrom": "sr0", "scsi": "sr0"}[driveIf]
