@@ -158,9 +158,18 @@ func buildGuestbridge(t *testing.T) string {
 	t.Helper()
 	goTool := testenv.RequireCommand(t, "go")
 	bin := filepath.Join(t.TempDir(), "guestbridge")
-	cmd := exec.Command(goTool, "build", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
+	var out []byte
+	var err error
+	// Twice: a build cache cleaned by a concurrent go command once made a
+	// build fail with "could not import bytes (open : no such file…)".
+	for range 2 {
+		cmd := exec.Command(goTool, "build", "-o", bin, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err = cmd.CombinedOutput(); err == nil {
+			break
+		}
+	}
+	if err != nil {
 		testenv.Missing(t, fmt.Sprintf("guestbridge does not build: %v\n%s", err, out))
 	}
 	var stderr bytes.Buffer
