@@ -14,7 +14,14 @@ import (
 // document: `network:` at the top, then `version: 2` and the ethernets,
 // bonds and vlans sections (empty ones omitted), interfaces in model order.
 // The output is deterministic and always decodes as YAML.
-func (c *Config) MarshalV2() ([]byte, error) {
+func (c *Config) MarshalV2() ([]byte, error) { return c.marshalV2(true) }
+
+// MarshalNetworkConfig is MarshalV2 without the top-level `network:` key:
+// `version: 2` first. Every cloud-init release reads this form from a NoCloud
+// network-config file (only newer ones strip a `network:` wrapper).
+func (c *Config) MarshalNetworkConfig() ([]byte, error) { return c.marshalV2(false) }
+
+func (c *Config) marshalV2(wrapped bool) ([]byte, error) {
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("network-config v2: %w", err)
 	}
@@ -41,8 +48,11 @@ func (c *Config) MarshalV2() ([]byte, error) {
 		}
 		network.add("vlans", vlans.node())
 	}
-	doc := newMap()
-	doc.add("network", network.node())
+	doc := network
+	if wrapped {
+		doc = newMap()
+		doc.add("network", network.node())
+	}
 
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)

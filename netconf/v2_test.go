@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -176,5 +177,31 @@ func TestMarshalV2GoldenAcceptedByNetplan(t *testing.T) {
 				t.Error("netplan generated nothing")
 			}
 		})
+	}
+}
+
+func TestMarshalNetworkConfigIsV2WithoutWrapper(t *testing.T) {
+	c := &Config{Ethernets: []Ethernet{{ID: "eth0", MAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, L3: L3{DHCP4: true}}}}
+	wrapped, err := c.MarshalV2()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare, err := c.MarshalNetworkConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(bare), "version: 2\n") {
+		t.Fatalf("network-config must start with version: 2:\n%s", bare)
+	}
+	var w struct{ Network map[string]any }
+	var b map[string]any
+	if err := yaml.Unmarshal(wrapped, &w); err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(bare, &b); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(w.Network, b) {
+		t.Errorf("bare form differs from the wrapped one:\n%s\n%s", wrapped, bare)
 	}
 }

@@ -86,7 +86,7 @@ func Render(inst *datasource.Instance) (Seed, error) {
 		"network-config": nil,
 	}
 	if inst.Network != nil {
-		v2, err := inst.Network.MarshalV2()
+		v2, err := inst.Network.MarshalNetworkConfig()
 		if err != nil {
 			return nil, fmt.Errorf("nocloud: network-config: %w", err)
 		}

@@ -155,8 +155,9 @@ func parseNetworking(in map[string][]byte, localMACs map[string]string, w *warni
 			continue
 		}
 		if local != nil && local[mac] == "" {
-			w.add(key, "mac %s matches no local network interface, ignored", mac)
-			continue
+			// Kept, as for a config drive: v2 matches by MAC, so the entry is
+			// harmless until the NIC appears (hot-plug), and apply skips it.
+			w.add(key, "mac %s matches no local network interface (yet)", mac)
 		}
 		seen[mac] = key
 		nics = append(nics, eth)

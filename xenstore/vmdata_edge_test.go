@@ -38,7 +38,6 @@ func TestParseVMDataBadEntriesWarnAndSkip(t *testing.T) {
 		{"trailing data", `{"mac": "02:00:00:00:00:02"} {}`, nil, []string{"trailing data"}},
 		{"no MAC anywhere", `{"ips": []}`, nil, []string{"no usable MAC"}},
 		{"MAC of wrong type", `{"mac": 12}`, nil, []string{"mac: a number, want a string"}},
-		{"unknown local MAC", `{"mac": "02:00:00:00:00:99"}`, map[string]string{"02:00:00:00:00:01": "eth0"}, []string{"02:00:00:00:00:99 matches no local network interface"}},
 		{"oversized", `{"label": "` + strings.Repeat("x", MaxValueSize) + `"}`, nil, []string{"larger than XenStore allows"}},
 		{"duplicate MAC", `{"mac": "02-00-00-00-00-01"}`, nil, []string{"also given by vm-data/networking/A"}},
 	} {
@@ -54,6 +53,24 @@ func TestParseVMDataBadEntriesWarnAndSkip(t *testing.T) {
 				t.Fatalf("good NIC not translated: %+v", inst.Network)
 			}
 		})
+	}
+}
+
+// A MAC the guest does not have (yet) is kept, with a warning: v2 matches by
+// MAC, so it is harmless until the NIC is hot-plugged, and apply skips it.
+func TestUnknownLocalMACKeptWithWarning(t *testing.T) {
+	inst := mustParse(t, VMData{
+		Networking: map[string][]byte{"A": []byte(goodNIC), "B": []byte(`{"mac": "02:00:00:00:00:99", "ips": [{"ip": "198.51.100.7", "netmask": "255.255.255.0"}]}`)},
+		LocalMACs:  map[string]string{"02:00:00:00:00:01": "eth0"},
+	})
+	if !hasWarning(inst.Warnings, "vm-data/networking/B: ", "02:00:00:00:00:99 matches no local network interface") {
+		t.Errorf("warnings %q lack the unknown MAC", inst.Warnings)
+	}
+	if inst.Network == nil || len(inst.Network.Ethernets) != 2 {
+		t.Fatalf("want both NICs translated: %+v", inst.Network)
+	}
+	if ids := inst.Network.Ethernets[0].ID + "," + inst.Network.Ethernets[1].ID; ids != "eth0,nic1" {
+		t.Errorf("IDs %s, want eth0 (local name) and nic1 (label)", ids)
 	}
 }
 

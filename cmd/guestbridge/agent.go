@@ -18,6 +18,7 @@ func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
 	stateDir := fs.String("state-dir", "/run/guestbridge", "where the network state of earlier runs is kept")
 	allowUpdate := fs.Bool("allow-update", false, "let the host replace this binary (agentupdate; https only)")
 	allowInsecure := fs.Bool("allow-insecure-update", false, "with --allow-update, also accept http URLs")
+	src := fs.String("source", "auto", "in apply mode, where the config of the DHCP interfaces whose leases the agent renews comes from")
 	metrics := fs.Duration("metrics-interval", agent.DefaultMetricsInterval, "how often guest metrics are written to XenStore (0 turns them off)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -32,6 +33,9 @@ func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
 	m, err := resolveMode(*mode, root)
 	if err != nil {
 		return err
+	}
+	if m == modeApply && root.Live {
+		go keepLeases(ctx, *src, *stateDir)
 	}
 	// XenStore may come up after us (seed 003: the old agent died here): wait.
 	c, err := xenstore.WaitDial(ctx, *sock, logf)
@@ -91,4 +95,24 @@ func notifyReady() {
 	if _, err := conn.Write([]byte("READY=1")); err != nil {
 		logf("warning: sd_notify: %v", err)
 	}
+}
+
+// keepLeases renews the DHCPv4 leases boot's apply took, whatever XenStore
+// does (a config-drive-only VM has no XenStore at all).
+func keepLeases(ctx context.Context, spec, stateDir string) {
+	names := localNames()
+	inst, err := readInstance(ctx, spec, names)
+	if err != nil {
+		logf("warning: DHCP leases will not be renewed: %v", err)
+		return
+	}
+	if inst.Network == nil {
+		return
+	}
+	ifnames := dhcp4Interfaces(inst.Network, names)
+	if len(ifnames) == 0 {
+		return
+	}
+	logf("renewing DHCPv4 leases on %v", ifnames)
+	(&leaseKeeper{cfg: inst.Network, stateDir: stateDir}).run(ctx, ifnames)
 }

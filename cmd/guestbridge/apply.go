@@ -108,7 +108,7 @@ func (m machine) apply(ctx context.Context, inst *datasource.Instance) ([]string
 				logf("warning: %s", w)
 			}
 			for _, c := range rep.Changes {
-				lines = append(lines, fmt.Sprintf("network: %s %s %s", c.Op, c.Link, c.What))
+				note("network: %s", c)
 			}
 			if err != nil {
 				return lines, fmt.Errorf("network: %w (changes of this run rolled back)", err)

@@ -89,7 +89,7 @@ func TestShowJSONRedactsAdminPass(t *testing.T) {
 	if rc != 0 {
 		t.Fatalf("rc %d: %s", rc, stderr)
 	}
-	if strings.Contains(out+stderr, "S3cret-pa55") {
+	if strings.Contains(out+stderr, "S3cret-pa55") || !strings.Contains(out, `"<redacted>"`) {
 		t.Fatalf("admin password leaked:\n%s", out)
 	}
 	var inst map[string]any

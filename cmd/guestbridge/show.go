@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,8 +35,12 @@ func runShow(ctx context.Context, args []string, stdout io.Writer) error {
 
 func renderShow(inst *datasource.Instance, format string) ([]byte, error) {
 	if format == "json" {
-		b, err := json.MarshalIndent(inst, "", "  ")
-		return append(b, '\n'), err
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false) // "<redacted>", not "\u003credacted\u003e"
+		enc.SetIndent("", "  ")
+		err := enc.Encode(inst)
+		return b.Bytes(), err
 	}
 	if inst.Network == nil {
 		// No network information: an empty v2 document is still valid input.

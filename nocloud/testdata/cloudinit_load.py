@@ -24,7 +24,7 @@ from cloudinit.net import netplan, network_state  # noqa: E402
 from cloudinit.sources import DataSourceConfigDrive as dscd  # noqa: E402
 from cloudinit.sources import DataSourceNoCloud as dsnc  # noqa: E402
 
-kind, cloud_dir, macs = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+kind, cloud_dir, macs = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]) or {}
 run_dir = tempfile.mkdtemp()
 paths = helpers.Paths({"cloud_dir": cloud_dir, "run_dir": run_dir})
 distro = distros.fetch("debian")("debian", {}, paths)
@@ -45,6 +45,10 @@ with mock.patch("cloudinit.net.get_interfaces_by_mac", return_value={m: n for m,
         print(json.dumps({"error": "get_data returned False"}))
         sys.exit(1)
     netcfg = ds.network_config
+
+# As cloud-init's stages do (_remove_top_level_network_key).
+if netcfg and "network" in netcfg:
+    netcfg = netcfg["network"]
 
 if netcfg is None:
     rendered = None

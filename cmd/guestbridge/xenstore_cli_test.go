@@ -1,0 +1,75 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"guestbridge/xenstore/xenstoretest"
+)
+
+func raxXenStore(t *testing.T) *xenstoretest.Server {
+	xs := xenstoretest.NewServer(t)
+	xs.Set("vm-data/networking/BC764E206C5B", mustRead(t, "../../xenstore/testdata/vmdata/rax-BC764E206C5B.json"))
+	xs.Set("vm", []byte("/vm/6d2b1c3a-6a7e-4f5e-9d0c-1b2a3c4d5e6f"))
+	return xs
+}
+
+func TestShowFromXenStore(t *testing.T) {
+	xs := raxXenStore(t)
+	rc, out, stderr := runCLI(t, "show", "--source", "xenstore:"+xs.SocketPath())
+	if rc != 0 {
+		t.Fatalf("rc %d: %s", rc, stderr)
+	}
+	for _, want := range []string{"bc:76:4e:20:6c:5b", "10.208.227.239/19", "10.176.0.0/12", "via: 10.208.224.1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("v2 from vm-data lacks %q:\n%s", want, out)
+		}
+	}
+	rc, out, _ = runCLI(t, "show", "--source", "xenstore:"+xs.SocketPath(), "--format", "json")
+	var inst map[string]any
+	if rc != 0 || json.Unmarshal([]byte(out), &inst) != nil || inst["instance_id"] != "6d2b1c3a-6a7e-4f5e-9d0c-1b2a3c4d5e6f" {
+		t.Errorf("json: rc %d instance %v", rc, inst["instance_id"])
+	}
+}
+
+// With no config drive on this machine, auto finds XenStore via XENSTORED_PATH.
+func TestDetectAndAutoFindXenStore(t *testing.T) {
+	xs := raxXenStore(t)
+	t.Setenv("XENSTORED_PATH", xs.SocketPath())
+	rc, out, stderr := runCLI(t, "detect", "--json")
+	if rc != 0 {
+		t.Fatalf("detect: rc %d: %s", rc, stderr)
+	}
+	var found []detected
+	if err := json.Unmarshal([]byte(out), &found); err != nil {
+		t.Fatal(err)
+	}
+	var xsFound bool
+	for _, d := range found {
+		if d.Kind == "xenstore" && d.Path == xs.SocketPath() {
+			xsFound = true
+		}
+		if d.Kind == "configdrive" {
+			t.Skipf("this machine has a config drive (%s): auto would pick it", d.Path)
+		}
+	}
+	if !xsFound {
+		t.Fatalf("detect did not list XenStore at %s: %s", xs.SocketPath(), out)
+	}
+	rc, out, stderr = runCLI(t, "show")
+	if rc != 0 || !strings.Contains(out, "10.208.227.239/19") {
+		t.Errorf("show with --source auto: rc %d out %q stderr %q", rc, out, stderr)
+	}
+}
+
+func TestDetectNothing(t *testing.T) {
+	t.Setenv("XENSTORED_PATH", t.TempDir()+"/no-socket")
+	rc, _, stderr := runCLI(t, "detect")
+	if rc == 0 {
+		t.Skip("this machine has a source of its own")
+	}
+	if rc != 1 || !strings.Contains(stderr, "no source found") {
+		t.Errorf("rc %d stderr %q", rc, stderr)
+	}
+}
