@@ -39,6 +39,8 @@ deps:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	bench/show-vs-cloud-init.sh
+	bench/apply/bench.sh
+	bench/apply-iso.sh
 
 # Runs every fuzz target for FUZZTIME each.
 fuzz:

@@ -15,7 +15,7 @@ func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
 	sock := fs.String("xenstore", "", "XenStore socket or device (default: $XENSTORED_PATH, the socket, then /dev/xen/xenbus)")
 	rootDir := rootFlag(fs)
 	mode := fs.String("mode", modeAuto, "how resetnetwork applies vm-data: auto, seed (cloud-init) or apply")
-	stateDir := fs.String("state-dir", "/run/guestbridge", "where the network state of earlier runs is kept")
+	stateDir := stateDirFlag(fs)
 	allowUpdate := fs.Bool("allow-update", false, "let the host replace this binary (agentupdate; https only)")
 	allowInsecure := fs.Bool("allow-insecure-update", false, "with --allow-update, also accept http URLs")
 	src := fs.String("source", "auto", "in apply mode, where the config of the DHCP interfaces whose leases the agent renews comes from")
@@ -47,11 +47,7 @@ func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer c.Close()
 	resetNetwork := func(ctx context.Context) error {
-		var names map[string]string
-		if root.Live {
-			names = localNames()
-		}
-		inst, err := xenstore.ReadInstance(ctx, c, names)
+		inst, err := xenstore.ReadInstance(ctx, c, namesFor(root))
 		if err != nil {
 			return err
 		}

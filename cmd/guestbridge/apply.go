@@ -29,7 +29,7 @@ func runApply(ctx context.Context, args []string, stdout io.Writer) error {
 	rootDir := rootFlag(fs)
 	dryRun := fs.Bool("dry-run", false, "print what would change and change nothing")
 	only := fs.StringSlice("only", nil, "apply only these parts: "+strings.Join(applyParts, ","))
-	stateDir := fs.String("state-dir", "/run/guestbridge", "where the network state of earlier runs is kept")
+	stateDir := stateDirFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -41,26 +41,24 @@ func runApply(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	names := localNames()
-	if !root.Live {
-		names = nil
-	}
-	inst, err := readInstance(ctx, *src, names)
+	inst, err := readInstance(ctx, *src, namesFor(root))
 	if err != nil {
 		return err
 	}
 	m := machine{root: root, parts: parts, dryRun: *dryRun, stateDir: *stateDir}
 	lines, err := m.apply(ctx, inst)
+	return report(stdout, lines, err)
+}
+
+// report prints one line per change, or "no changes" after a clean run.
+func report(stdout io.Writer, lines []string, err error) error {
 	for _, l := range lines {
 		fmt.Fprintln(stdout, l)
 	}
-	if err != nil {
-		return err
-	}
-	if len(lines) == 0 {
+	if err == nil && len(lines) == 0 {
 		fmt.Fprintln(stdout, "no changes")
 	}
-	return nil
+	return err
 }
 
 func selectParts(only []string) (map[string]bool, error) {

@@ -47,7 +47,7 @@ func runBoot(ctx context.Context, args []string, stdout io.Writer) error {
 	src := sourceFlag(fs)
 	rootDir := rootFlag(fs)
 	mode := fs.String("mode", modeAuto, "auto (seed when cloud-init is installed, else apply), seed or apply")
-	stateDir := fs.String("state-dir", "/run/guestbridge", "where the network state of earlier runs is kept")
+	stateDir := stateDirFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -59,11 +59,7 @@ func runBoot(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	names := localNames()
-	if !root.Live {
-		names = nil
-	}
-	inst, err := readInstance(ctx, *src, names)
+	inst, err := readInstance(ctx, *src, namesFor(root))
 	if err != nil {
 		return err
 	}
@@ -79,11 +75,5 @@ func provision(ctx context.Context, mode string, root system.Root, stateDir stri
 	}
 	parts, _ := selectParts(nil)
 	lines, err := machine{root: root, parts: parts, stateDir: stateDir}.apply(ctx, inst)
-	for _, l := range lines {
-		fmt.Fprintln(stdout, l)
-	}
-	if err == nil && len(lines) == 0 {
-		fmt.Fprintln(stdout, "no changes")
-	}
-	return err
+	return report(stdout, lines, err)
 }

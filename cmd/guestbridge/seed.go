@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"guestbridge/datasource"
+	"guestbridge/netconf/apply"
 	"guestbridge/nocloud"
 	"guestbridge/system"
 )
@@ -16,6 +17,20 @@ import (
 // rootFlag is --root: where file changes land (a mounted image for offline repair).
 func rootFlag(fs *pflag.FlagSet) *string {
 	return fs.String("root", "/", "apply file changes under this directory (offline image); not / means no netlink and no syscalls")
+}
+
+// stateDirFlag is --state-dir: where apply remembers what it added.
+func stateDirFlag(fs *pflag.FlagSet) *string {
+	return fs.String("state-dir", apply.DefaultStateDir, "where the network state of earlier runs is kept")
+}
+
+// namesFor labels interfaces with their kernel names on a live system; an
+// offline image (--root) is not this machine, so it gets none.
+func namesFor(root system.Root) map[string]string {
+	if !root.Live {
+		return nil
+	}
+	return localNames()
 }
 
 // systemRoot is the system.Root for a --root value: live only for "/".
@@ -43,11 +58,7 @@ func runSeed(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	names := localNames()
-	if !root.Live {
-		names = nil
-	}
-	inst, err := readInstance(ctx, *src, names)
+	inst, err := readInstance(ctx, *src, namesFor(root))
 	if err != nil {
 		return err
 	}
