@@ -9,7 +9,8 @@ FUZZTIME ?= 30s
 # Debian packages the tests drive for real (see README "Tests").
 TEST_DEBS := genisoimage dosfstools mtools cloud-init netplan.io dnsmasq-base \
              xen-utils-4.17 xenstore-utils python3-pyxs qemu-system-x86 linux-image-amd64 \
-             busybox-static cpio xz-utils binutils iproute2 openssl whois gcc kmod
+             busybox-static cpio xz-utils binutils iproute2 openssl whois gcc kmod \
+             openssh-client uuid-runtime util-linux
 
 .PHONY: build demo test deps bench fuzz lint clean
 

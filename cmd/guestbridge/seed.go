@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/pflag"
 
@@ -68,7 +69,7 @@ func runSeed(ctx context.Context, args []string, stdout io.Writer) error {
 func writeSeed(root system.Root, inst *datasource.Instance, o nocloud.Options, stdout io.Writer) error {
 	changed, err := nocloud.Write(root, inst, o)
 	for _, p := range changed {
-		fmt.Fprintf(stdout, "wrote %s\n", p)
+		fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(root.Dir, p))
 	}
 	if err != nil {
 		return err
