@@ -112,3 +112,47 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// TestAgentWaitsForXenStore: started before XenStore exists (seed 003: the
+// old agent died with "Couldn't open connection to the xenstore"), the agent
+// waits, connects once the daemon appears, and serves.
+func TestAgentWaitsForXenStore(t *testing.T) {
+	dir, err := os.MkdirTemp("", "gbxs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	sock := filepath.Join(dir, "socket")
+	root := offlineImage(t)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	var stderr syncBuffer
+	go func() {
+		var out bytes.Buffer
+		done <- run(ctx, []string{"agent", "--xenstore", sock, "--root", root, "--mode", "seed", "--metrics-interval", "0"}, &out, &stderr)
+	}()
+	defer func() {
+		cancel()
+		select {
+		case rc := <-done:
+			if rc != 0 {
+				t.Errorf("agent exited %d: %s", rc, stderr.String())
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("agent did not stop within 10 s of cancel")
+		}
+	}()
+
+	time.Sleep(700 * time.Millisecond) // the agent is retrying now
+	select {
+	case rc := <-done:
+		t.Fatalf("agent exited (%d) while XenStore was missing: %s", rc, stderr.String())
+	default:
+	}
+	xs := xenstoretest.NewServerAt(t, sock)
+	rc, out, errOut := runCLI(t, "send", "--xenstore", xs.SocketPath(), "--timeout", "15s", "version")
+	if rc != 0 || !strings.Contains(out, `"returncode":"0"`) && !strings.Contains(out, `"returncode": "0"`) {
+		t.Fatalf("send version after XenStore appeared: rc %d out %q err %q", rc, out, errOut)
+	}
+}
