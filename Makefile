@@ -12,10 +12,17 @@ TEST_DEBS := genisoimage dosfstools mtools cloud-init netplan.io dnsmasq-base \
              busybox-static cpio xz-utils binutils iproute2 openssl whois gcc kmod \
              openssh-client uuid-runtime util-linux
 
-.PHONY: build demo test deps bench fuzz lint clean
+.PHONY: build install demo test deps bench fuzz lint clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/guestbridge
+
+# Installs the binary and the systemd units (enable them yourself:
+# systemctl enable guestbridge-boot guestbridge-agent). DESTDIR for packaging.
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)/usr/sbin/guestbridge
+	install -D -m 0644 dist/guestbridge-boot.service $(DESTDIR)/lib/systemd/system/guestbridge-boot.service
+	install -D -m 0644 dist/guestbridge-agent.service $(DESTDIR)/lib/systemd/system/guestbridge-agent.service
 
 # The main job on the bundled sample config drive (an ISO built with nova's
 # genisoimage flags): the network config cloud-init would get, then a seed.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -60,6 +61,12 @@ func runBoot(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	inst, err := readInstance(ctx, *src, namesFor(root))
+	if errors.Is(err, errNoSource) {
+		// Not every boot has a source (an image booted outside its cloud):
+		// that is no failure of the boot service.
+		fmt.Fprintln(stdout, "no source found (no config drive, no XenStore): nothing to do")
+		return nil
+	}
 	if err != nil {
 		return err
 	}

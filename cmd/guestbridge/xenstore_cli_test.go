@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -71,5 +73,35 @@ func TestDetectNothing(t *testing.T) {
 	}
 	if rc != 1 || !strings.Contains(stderr, "no source found") {
 		t.Errorf("rc %d stderr %q", rc, stderr)
+	}
+}
+
+func TestBootWithoutSourceIsNoFailure(t *testing.T) {
+	t.Setenv("XENSTORED_PATH", t.TempDir()+"/no-socket")
+	if rc, _, _ := runCLI(t, "detect"); rc == 0 {
+		t.Skip("this machine has a source of its own")
+	}
+	rc, out, stderr := runCLI(t, "boot", "--root", t.TempDir())
+	if rc != 0 || !strings.Contains(out, "nothing to do") {
+		t.Errorf("boot without a source: rc %d out %q stderr %q, want 0 and 'nothing to do'", rc, out, stderr)
+	}
+}
+
+// boot on an offline image with cloud-init installed seeds it and pins NoCloud.
+func TestBootSeedsWhenCloudInitIsInstalled(t *testing.T) {
+	root := offlineImage(t)
+	os.MkdirAll(filepath.Join(root, "usr/bin"), 0o755)
+	os.WriteFile(filepath.Join(root, "usr/bin/cloud-init"), []byte("#!/bin/sh\n"), 0o755)
+	rc, out, stderr := runCLI(t, "boot", "--source", "configdrive:"+sampleISO, "--root", root)
+	if rc != 0 || !strings.Contains(out, "mode seed") {
+		t.Fatalf("rc %d out %q stderr %q", rc, out, stderr)
+	}
+	for _, f := range []string{"var/lib/cloud/seed/nocloud/network-config", "etc/cloud/cloud.cfg.d/90-guestbridge.cfg"} {
+		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
+			t.Errorf("boot in seed mode did not write %s: %v", f, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "etc/motd")); err == nil {
+		t.Error("seed mode must leave files to cloud-init, but /etc/motd was written")
 	}
 }
