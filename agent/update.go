@@ -111,6 +111,7 @@ func (a *Agent) agentUpdate(ctx context.Context, value json.RawMessage) (result,
 func (a *Agent) checkUpdateURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
+		//lint:ignore ST1005 nova-agent 1.x's exact reply text
 		return errors.New("Invalid URL")
 	}
 	switch {
@@ -131,6 +132,7 @@ func (a *Agent) download(ctx context.Context, rawURL string) ([]byte, error) {
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
+		//lint:ignore ST1005 nova-agent 1.x's exact reply text
 		return nil, errors.New("Invalid URL")
 	}
 	resp, err := client.Do(req)

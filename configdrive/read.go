@@ -172,7 +172,7 @@ func readNetwork(fsys fs.FS, dir string, opts ReadOptions, inst *datasource.Inst
 	if err != nil || data == nil {
 		return err
 	}
-	cfg, warnings, err := ParseNetworkData(data, NetworkOptions{KnownNames: opts.KnownNames})
+	cfg, warnings, err := ParseNetworkData(data, NetworkOptions(opts))
 	if err != nil {
 		return errors.New(networkMessage(dir, err.Error()))
 	}

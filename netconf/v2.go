@@ -143,11 +143,7 @@ func addL3(m *mapNode, l *L3) {
 		}
 	}
 	if len(l.Addresses) > 0 {
-		seq := &yaml.Node{Kind: yaml.SequenceNode}
-		for _, a := range l.Addresses {
-			seq.Content = append(seq.Content, strNode(a.String()))
-		}
-		m.add("addresses", seq)
+		m.add("addresses", strSeq(l.Addresses))
 	}
 	if len(l.Routes) > 0 {
 		seq := &yaml.Node{Kind: yaml.SequenceNode}
@@ -159,21 +155,22 @@ func addL3(m *mapNode, l *L3) {
 	if len(l.Nameservers) > 0 || len(l.Search) > 0 {
 		ns := newMap()
 		if len(l.Nameservers) > 0 {
-			seq := &yaml.Node{Kind: yaml.SequenceNode}
-			for _, a := range l.Nameservers {
-				seq.Content = append(seq.Content, strNode(a.String()))
-			}
-			ns.add("addresses", seq)
+			ns.add("addresses", strSeq(l.Nameservers))
 		}
 		if len(l.Search) > 0 {
-			seq := &yaml.Node{Kind: yaml.SequenceNode}
-			for _, s := range l.Search {
-				seq.Content = append(seq.Content, strNode(s))
-			}
-			ns.add("search", seq)
+			ns.add("search", strSeq(l.Search))
 		}
 		m.add("nameservers", ns.node())
 	}
+}
+
+// strSeq renders a list of addresses, prefixes or names as a YAML sequence.
+func strSeq[T any](items []T) *yaml.Node {
+	seq := &yaml.Node{Kind: yaml.SequenceNode}
+	for _, it := range items {
+		seq.Content = append(seq.Content, strNode(fmt.Sprint(it)))
+	}
+	return seq
 }
 
 func routeNode(r Route) *mapNode {

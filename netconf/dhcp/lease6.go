@@ -56,7 +56,7 @@ func leaseFromReply(m *dhcpv6.Message) (*Lease6, error) {
 		}
 	}
 	if len(l.Addrs) == 0 {
-		return nil, errors.New("Reply has no IA_NA address")
+		return nil, errors.New("reply has no IA_NA address")
 	}
 	for _, d := range m.Options.DNS() {
 		if a, ok := netip.AddrFromSlice(d); ok && a.Is6() {

@@ -90,26 +90,30 @@ func pathArg(b []byte) (string, bool) {
 	return abs, good
 }
 
-func (s *Server) doRead(r *request) ([]byte, string) {
+// existingNode is the node the request's path names, or the errno to reply.
+func (r *request) existingNode() (*node, string) {
 	abs, good := pathArg(r.p.Payload)
 	if !good {
 		return nil, "EINVAL"
 	}
-	n := r.v.lookup(abs)
+	if n := r.v.lookup(abs); n != nil {
+		return n, ""
+	}
+	return nil, "ENOENT"
+}
+
+func (s *Server) doRead(r *request) ([]byte, string) {
+	n, errno := r.existingNode()
 	if n == nil {
-		return nil, "ENOENT"
+		return nil, errno
 	}
 	return n.value, ""
 }
 
 func (s *Server) doDirectory(r *request) ([]byte, string) {
-	abs, good := pathArg(r.p.Payload)
-	if !good {
-		return nil, "EINVAL"
-	}
-	n := r.v.lookup(abs)
+	n, errno := r.existingNode()
 	if n == nil {
-		return nil, "ENOENT"
+		return nil, errno
 	}
 	var b []byte
 	for _, name := range n.childNames() {
@@ -159,13 +163,9 @@ func (s *Server) doRm(r *request) ([]byte, string) {
 }
 
 func (s *Server) doGetPerms(r *request) ([]byte, string) {
-	abs, good := pathArg(r.p.Payload)
-	if !good {
-		return nil, "EINVAL"
-	}
-	n := r.v.lookup(abs)
+	n, errno := r.existingNode()
 	if n == nil {
-		return nil, "ENOENT"
+		return nil, errno
 	}
 	return []byte(strings.Join(n.perms, "\x00") + "\x00"), ""
 }
