@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 
 	"guestbridge/agent"
+	"guestbridge/datasource/vmdata"
 	"guestbridge/xenstore"
 )
 
@@ -53,7 +54,7 @@ func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer c.Close()
 	resetNetwork := func(ctx context.Context) error {
-		inst, err := xenstore.ReadInstance(ctx, c, namesFor(root))
+		inst, err := vmdata.ReadInstance(ctx, c, namesFor(root))
 		if err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 
 	"guestbridge/configdrive"
 	"guestbridge/datasource"
+	"guestbridge/datasource/vmdata"
 	"guestbridge/xenstore"
 )
 
@@ -26,7 +27,7 @@ func sourceFlag(fs *pflag.FlagSet) *string {
 // device-backed NICs count: a bond or VLAN shares a member's MAC.
 // Offline (--root) there is no "this machine": callers pass nil.
 func localNames() map[string]string {
-	names, err := xenstore.LocalMACs(xenstore.SysClassNet)
+	names, err := vmdata.LocalMACs(vmdata.SysClassNet)
 	if err != nil {
 		return nil
 	}
@@ -44,7 +45,7 @@ func openSource(ctx context.Context, spec string, names map[string]string) (data
 		}
 		return &configdrive.Source{Path: arg, KnownNames: names}, nil
 	case "xenstore":
-		return &xenstore.Source{Path: arg, LocalMACs: names}, nil
+		return &vmdata.Source{Path: arg, LocalMACs: names}, nil
 	case "auto":
 		if hasArg {
 			return nil, usagef("--source auto takes no argument")
