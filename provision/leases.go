@@ -167,6 +167,7 @@ func (m *Machine) Renewed(ctx context.Context, ifname string, v6 bool, lease net
 			return nil
 		}
 		rep, err := apply.Apply(ctx, cfg, m.applyOptions(false, true))
+		m.o.Log.Debug("lease applied", "interface", ifname, "family", family(v6), "changes", len(rep.Changes), "err", err)
 		for _, c := range rep.Changes {
 			m.o.Log.Info(changeLine(c, false), "lease", family(v6))
 		}
