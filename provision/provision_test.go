@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"guestbridge/datasource"
+	"guestbridge/netconf/apply"
 	"guestbridge/system"
 )
 
@@ -217,5 +218,23 @@ func TestSeedModeSetsPasswordAndFilesOncePerInstance(t *testing.T) {
 	m.Provision(context.Background(), Request{Inst: inst, Mode: ModeSeed})
 	if got := readFile(t, root, "etc/motd"); got != "mine\n" {
 		t.Errorf("motd put back on the second boot: %q", got)
+	}
+}
+
+// Issue 8: dry-run printed "would network: ens3: up".
+func TestDryRunNetworkLineReadable(t *testing.T) {
+	for _, c := range []struct {
+		ch   apply.Change
+		dry  bool
+		want string
+	}{
+		{apply.Change{Op: "up", Link: "ens3"}, true, "network ens3: would bring up"},
+		{apply.Change{Op: "up", Link: "ens3"}, false, "network ens3: bring up"},
+		{apply.Change{Op: "add", Link: "ens3", What: "address 198.18.0.1/24"}, true, "network ens3: would add address 198.18.0.1/24"},
+		{apply.Change{Op: "dhcp", Link: "ens3", What: "request DHCPv4 lease"}, true, "network ens3: would request DHCPv4 lease"},
+	} {
+		if got := changeLine(c.ch, c.dry); got != c.want {
+			t.Errorf("changeLine(%v, %v) = %q, want %q", c.ch, c.dry, got, c.want)
+		}
 	}
 }
