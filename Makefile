@@ -11,6 +11,7 @@ TEST_DEBS := genisoimage dosfstools mtools cloud-init netplan.io dnsmasq-base \
              xen-utils-4.17 xenstore-utils python3-pyxs qemu-system-x86 linux-image-amd64 \
              busybox-static cpio xz-utils binutils iproute2 openssl whois gcc kmod \
              openssh-client uuid-runtime util-linux
+TEST_DEBS += mmdebstrap qemu-utils e2fsprogs
 
 .PHONY: build install demo test deps bench fuzz lint clean
 
