@@ -10,7 +10,8 @@ FUZZTIME ?= 30s
 TEST_DEBS := genisoimage dosfstools mtools cloud-init netplan.io dnsmasq-base \
              xen-utils-4.17 xenstore-utils python3-pyxs qemu-system-x86 linux-image-amd64 \
              busybox-static cpio xz-utils binutils iproute2 openssl whois gcc kmod \
-             openssh-client uuid-runtime util-linux
+             openssh-client uuid-runtime util-linux \
+             lintian rpm dpkg-dev groff-base dash systemd
 
 .PHONY: build install package demo test deps bench fuzz lint clean
 
@@ -46,16 +47,19 @@ install: build
 # .deb, .rpm and .apk from one nfpm description (dist/nfpm.yaml) into PKG_OUT.
 NFPM    ?= $(shell command -v nfpm 2>/dev/null || echo $(HOME)/go/bin/nfpm)
 PKG_OUT ?= dist/out
+PKG_BUILD = $(PKG_OUT)/build
+PKG_ENV   = VERSION=$(VERSION) GUESTBRIDGE_BIN=$(BIN) GUESTBRIDGE_BUILD=$(PKG_BUILD)
 package: build
-	rm -rf dist/out/build && mkdir -p dist/out/build $(PKG_OUT)
-	gzip -9n -c dist/man/guestbridge.8 > dist/out/build/guestbridge.8.gz
-	gzip -9n -c dist/changelog > dist/out/build/changelog.gz
-	VERSION=$(VERSION) GUESTBRIDGE_DESCRIPTION="$$(cat dist/description)" \
+	rm -rf $(PKG_BUILD) && mkdir -p $(PKG_BUILD)
+	gzip -9n -c dist/man/guestbridge.8 > $(PKG_BUILD)/guestbridge.8.gz
+	gzip -9n -c dist/changelog > $(PKG_BUILD)/changelog.gz
+	$(PKG_ENV) GUESTBRIDGE_DESCRIPTION="$$(cat dist/description)" \
 	  $(NFPM) pkg --config dist/nfpm.yaml --packager deb --target $(PKG_OUT)/
-	VERSION=$(VERSION) GUESTBRIDGE_DESCRIPTION="$$(cat dist/description)" \
+	$(PKG_ENV) GUESTBRIDGE_DESCRIPTION="$$(cat dist/description)" \
 	  $(NFPM) pkg --config dist/nfpm.yaml --packager rpm --target $(PKG_OUT)/
-	VERSION=$(VERSION) GUESTBRIDGE_DESCRIPTION="$$(head -n 1 dist/description)" \
+	$(PKG_ENV) GUESTBRIDGE_DESCRIPTION="$$(head -n 1 dist/description)" \
 	  $(NFPM) pkg --config dist/nfpm.yaml --packager apk --target $(PKG_OUT)/
+	rm -rf $(PKG_BUILD)
 
 # The main job on the bundled sample config drive (an ISO built with nova's
 # genisoimage flags): the network config cloud-init would get, then a seed.
