@@ -10,8 +10,9 @@ FUZZTIME ?= 30s
 TEST_DEBS := genisoimage dosfstools mtools cloud-init netplan.io dnsmasq-base \
              xen-utils-4.17 xenstore-utils python3-pyxs qemu-system-x86 linux-image-amd64 \
              busybox-static cpio xz-utils binutils iproute2 openssl whois gcc kmod \
-             openssh-client uuid-runtime util-linux \
-             lintian rpm dpkg-dev groff-base dash systemd
+             openssh-client uuid-runtime util-linux
+TEST_DEBS += mmdebstrap qemu-utils e2fsprogs
+TEST_DEBS += lintian rpm dpkg-dev groff-base dash systemd
 
 .PHONY: build install package demo test deps bench fuzz lint clean
 
