@@ -89,7 +89,7 @@ func (m *Machine) provisionApply(ctx context.Context, req Request, res *Result) 
 		res.Steps = append(res.Steps, m.hostname(req))
 	}
 	if req.part("dns") {
-		if servers, search := Nameservers(inst.Network); len(servers) > 0 || len(search) > 0 {
+		if servers, search := inst.Network.MachineDNS(); len(servers) > 0 || len(search) > 0 {
 			res.Steps = append(res.Steps, m.dns(req, servers, search))
 		}
 	}
@@ -391,37 +391,4 @@ func (m *Machine) markDone(part string, inst *datasource.Instance) error {
 		return fmt.Errorf("%s: recording it as done for this instance: %w", part, err)
 	}
 	return nil
-}
-
-// Nameservers gathers the machine-wide DNS list for resolv.conf: the
-// global servers first, then each interface's, without duplicates.
-func Nameservers(c *netconf.Config) ([]netip.Addr, []string) {
-	if c == nil {
-		return nil, nil
-	}
-	var servers []netip.Addr
-	var search []string
-	add := func(ns []netip.Addr, s []string) {
-		for _, a := range ns {
-			if !slices.Contains(servers, a) {
-				servers = append(servers, a)
-			}
-		}
-		for _, d := range s {
-			if !slices.Contains(search, d) {
-				search = append(search, d)
-			}
-		}
-	}
-	add(c.Nameservers, c.Search)
-	for _, e := range c.Ethernets {
-		add(e.Nameservers, e.Search)
-	}
-	for _, b := range c.Bonds {
-		add(b.Nameservers, b.Search)
-	}
-	for _, v := range c.VLANs {
-		add(v.Nameservers, v.Search)
-	}
-	return servers, search
 }
