@@ -190,3 +190,25 @@ func TestDHCPWithoutServerFinishesWithinOneBudget(t *testing.T) {
 	}
 	t.Logf("2 NICs x DHCPv4+v6 without a server: %s (budget %s)", took.Round(10*time.Millisecond), budget)
 }
+
+// Issue 9: resetnetwork in seed mode rewrote the seed and answered "0",
+// but cloud-init renders the network only at boot, so nothing changed. Now
+// the seed is rewritten (for the next boot) AND the network applied now.
+func TestSeedModeResetNetworkAppliesLive(t *testing.T) {
+	guest, peer := nltest.NewNS(t, "sg"), nltest.NewNS(t, "sp")
+	guest.Veth(t, "nic0", nsMAC0, peer, "peer0")
+	m := nsMachine(t, guest, quietLog(), 5*time.Second)
+	cfg := &netconf.Config{Ethernets: []netconf.Ethernet{{ID: "nic0", MAC: mac(nsMAC0),
+		L3: netconf.L3{Addresses: []netip.Prefix{netip.MustParsePrefix("198.18.8.10/24")}}}}}
+	res := m.Provision(context.Background(), Request{Inst: &datasource.Instance{InstanceID: "i-1", Network: cfg},
+		Mode: ModeSeed, KeepGoing: true, LiveNetwork: true})
+	if res.Status() != OK {
+		t.Fatalf("status %d: %v", res.Status(), res.Err())
+	}
+	if a := addrsOf(t, guest, "nic0"); !strings.Contains(a, "198.18.8.10/24") {
+		t.Errorf("network not applied live: %s", a)
+	}
+	if nc := readFile(t, m.o.Root.Dir, "var/lib/cloud/seed/nocloud/network-config"); !strings.Contains(nc, "198.18.8.10/24") {
+		t.Errorf("seed not rewritten:\n%s", nc)
+	}
+}
