@@ -13,21 +13,7 @@ import (
 
 // defaultDHCP requests leases with package dhcp in o's namespace.
 func defaultDHCP(o Options) apply.DHCPFunc {
-	do := dhcp.Options{NetNS: o.NetNS, Handle: o.Handle, Logf: debugf(o)}
-	return func(ctx context.Context, ifname string, v6 bool) (netconf.L3, error) {
-		if v6 {
-			l, err := dhcp.Request6(ctx, ifname, do)
-			if err != nil {
-				return netconf.L3{}, err
-			}
-			return l.Config(), nil
-		}
-		l, err := dhcp.Request4(ctx, ifname, do)
-		if err != nil {
-			return netconf.L3{}, err
-		}
-		return l.Config(), nil
-	}
+	return apply.DefaultDHCP(apply.Options{NetNS: o.NetNS, Handle: o.Handle, Logf: debugf(o)})
 }
 
 func debugf(o Options) func(string, ...any) {

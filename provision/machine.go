@@ -35,6 +35,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 
+	"guestbridge/internal/statefile"
 	"guestbridge/netconf"
 	"guestbridge/netconf/apply"
 	"guestbridge/system"
@@ -177,22 +178,7 @@ func (m *Machine) saveCurrent(c current) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(m.o.StateDir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(m.o.StateDir, currentFile+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), m.currentPath()); err != nil {
+	if err := statefile.Write(m.o.StateDir, currentFile, append(b, '\n')); err != nil {
 		return err
 	}
 	select {

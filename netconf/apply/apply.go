@@ -41,7 +41,7 @@ func Apply(ctx context.Context, cfg *netconf.Config, o Options) (Report, error) 
 		o.StateDir = DefaultStateDir
 	}
 	if o.DHCP == nil {
-		o.DHCP = defaultDHCP(o)
+		o.DHCP = DefaultDHCP(o)
 	}
 	ops := o.ops
 	if ops == nil {
