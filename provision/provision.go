@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"fmt"
+	"os"
 	"net/netip"
 	"os/exec"
 	"path"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"guestbridge/datasource"
-	"guestbridge/netconf"
 	"guestbridge/netconf/apply"
 	"guestbridge/nocloud"
 	"guestbridge/system"
@@ -42,9 +42,11 @@ type Request struct {
 	// LiveNetwork (seed mode, resetnetwork): also apply the network now,
 	// since cloud-init only renders it at the next boot.
 	LiveNetwork bool
-	// Compensate (seed mode, boot) applies live what cloud-init's renderer
-	// on this image drops from cfg (nil: nothing).
-	Compensate func(ctx context.Context, cfg *netconf.Config) ([]string, error)
+	// Compensate (seed mode, boot) says what cloud-init's renderer on this
+	// image drops from the config; guestbridge writes the DNS itself now and
+	// leaves the routes and MTUs to the agent (KeepCompensation), which adds
+	// them once the interfaces are up. nil: nothing.
+	Compensate CompensateFunc
 }
 
 func (q Request) part(name string) bool { return q.Parts == nil || q.Parts[name] }
@@ -109,17 +111,53 @@ func (m *Machine) provisionSeed(ctx context.Context, req Request, res *Result) {
 				res.Steps = append(res.Steps, s)
 			}
 		case req.Compensate != nil && !req.DryRun:
-			s := Step{Part: "network"}
-			lines, err := req.Compensate(ctx, inst.Network)
-			s.Changes, s.Err, s.Did = lines, err, len(lines) > 0
-			if len(lines) > 0 || err != nil {
-				res.Steps = append(res.Steps, s)
-			}
+			res.Steps = append(res.Steps, m.compensate(req)...)
 		}
 	}
 	// cloud-init's NoCloud neither writes nova's injected files nor sets
 	// admin_pass: guestbridge does both, once per instance, in seed mode too.
 	m.perInstance(req, res)
+}
+
+// compensate records what the agent must add after cloud-init's renderer
+// ran, and writes resolv.conf when the renderer would not.
+func (m *Machine) compensate(req Request) []Step {
+	renderer := DetectRenderer(m.o.Root)
+	s := Step{Part: "network"}
+	if renderer == "" {
+		os.Remove(m.compensationPath())
+		return nil
+	}
+	c, err := req.Compensate(req.Inst.Network, renderer)
+	if err != nil {
+		s.Err = err
+		return []Step{s}
+	}
+	c.Renderer = renderer
+	for _, l := range c.Lost {
+		s.Warnings = append(s.Warnings, "cloud-init's "+renderer+" renderer: "+l)
+	}
+	if len(c.Routes) > 0 || len(c.MTUs) > 0 {
+		if err := m.recordCompensation(c); err != nil {
+			s.Err = err
+		} else {
+			s.Did = true
+			s.Changes = append(s.Changes, fmt.Sprintf("network: %d route(s) and %d MTU(s) cloud-init's %s renderer drops: the agent sets them once the interfaces are up",
+				len(c.Routes), len(c.MTUs), renderer))
+		}
+	} else {
+		os.Remove(m.compensationPath())
+	}
+	steps := []Step{}
+	if s.Err != nil || len(s.Changes) > 0 || len(s.Warnings) > 0 {
+		steps = append(steps, s)
+	}
+	if c.DNS {
+		if servers, search := req.Inst.Network.MachineDNS(); len(servers) > 0 {
+			steps = append(steps, m.dns(req, servers, search))
+		}
+	}
+	return steps
 }
 
 func (m *Machine) perInstance(req Request, res *Result) {
