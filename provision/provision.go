@@ -3,8 +3,8 @@ package provision
 import (
 	"context"
 	"fmt"
-	"os"
 	"net/netip"
+	"os"
 	"os/exec"
 	"path"
 	"slices"
