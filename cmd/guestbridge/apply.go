@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path"
@@ -13,7 +12,6 @@ import (
 	"strings"
 
 	"guestbridge/datasource"
-	"guestbridge/netconf"
 	"guestbridge/netconf/apply"
 	"guestbridge/system"
 )
@@ -123,7 +121,7 @@ func (m machine) apply(ctx context.Context, inst *datasource.Instance) ([]string
 		}
 	}
 	if m.parts["dns"] {
-		if servers, search := allNameservers(inst.Network); len(servers) > 0 {
+		if servers, search := inst.Network.MachineDNS(); len(servers) > 0 {
 			changed, err := m.step(func() (bool, error) { return m.root.SetDNS(servers, search) })
 			if err != nil {
 				return lines, fmt.Errorf("dns: %w", err)
@@ -218,35 +216,3 @@ func (m machine) step(do func() (bool, error)) (bool, error) {
 	return do()
 }
 
-// allNameservers gathers the machine-wide DNS list for resolv.conf: the
-// global servers first, then each interface's, without duplicates.
-func allNameservers(c *netconf.Config) ([]netip.Addr, []string) {
-	if c == nil {
-		return nil, nil
-	}
-	var servers []netip.Addr
-	var search []string
-	add := func(ns []netip.Addr, s []string) {
-		for _, a := range ns {
-			if !slices.Contains(servers, a) {
-				servers = append(servers, a)
-			}
-		}
-		for _, d := range s {
-			if !slices.Contains(search, d) {
-				search = append(search, d)
-			}
-		}
-	}
-	add(c.Nameservers, c.Search)
-	for _, e := range c.Ethernets {
-		add(e.Nameservers, e.Search)
-	}
-	for _, b := range c.Bonds {
-		add(b.Nameservers, b.Search)
-	}
-	for _, v := range c.VLANs {
-		add(v.Nameservers, v.Search)
-	}
-	return servers, search
-}
