@@ -215,4 +215,3 @@ func (m machine) step(do func() (bool, error)) (bool, error) {
 	}
 	return do()
 }
-
