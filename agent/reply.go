@@ -41,7 +41,7 @@ func (r result) GoString() string { return r.String() }
 // each backslash in it starts an escape that stays valid JSON when the
 // backslash is doubled: '"' and every rune outside 0x20-0x7e become \uXXXX
 // (UTF-16 pairs beyond the BMP), a backslash is \\, and newline, carriage
-// return and tab are \n \r \t (so Nova's .replace('\\r\\n', ”) still
+// return and tab are \n \r \t (so Nova, which removes a literal \\r\\n, still
 // strips a trailing CRLF as with the other agents).
 //
 // A reader of the raw value (pyxs, libxenstore, this project) gets the
