@@ -43,6 +43,9 @@ func ParseNetworkData(data []byte, opts NetworkOptions) (*netconf.Config, []stri
 	if err := b.addGlobalServices(top); err != nil {
 		return nil, nil, err
 	}
+	for _, w := range b.cfg.Normalise() {
+		b.warnf("%s", w)
+	}
 	b.cfg.SpreadDefaultRouteMetrics()
 	if err := b.cfg.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("network_data.json: %w", err)
@@ -63,9 +66,8 @@ func (b *networkBuilder) warnf(format string, args ...any) {
 	b.warnings = append(b.warnings, "network_data.json: "+fmt.Sprintf(format, args...))
 }
 
-// addGlobalServices records top-level DNS servers for the machine and, as
-// cloud-init does, gives them to every interface with static addresses
-// that has no nameservers of its own (a DHCP interface gets DNS by DHCP).
+// addGlobalServices records top-level DNS servers for the machine;
+// netconf.Config.Normalise puts them on the interfaces (never dropping one).
 func (b *networkBuilder) addGlobalServices(top jsonObject) error {
 	services, err := top.objList("services")
 	if err != nil {
@@ -78,15 +80,6 @@ func (b *networkBuilder) addGlobalServices(top jsonObject) error {
 		}
 		if ok && !slices.Contains(b.cfg.Nameservers, addr) {
 			b.cfg.Nameservers = append(b.cfg.Nameservers, addr)
-		}
-	}
-	if len(b.cfg.Nameservers) == 0 {
-		return nil
-	}
-	for _, ref := range b.order {
-		l3 := b.l3(ref)
-		if len(l3.Addresses) > 0 && len(l3.Nameservers) == 0 {
-			l3.Nameservers = slices.Clone(b.cfg.Nameservers)
 		}
 	}
 	return nil

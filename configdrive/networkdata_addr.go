@@ -16,6 +16,16 @@ func parseMAC(path, s string) (net.HardwareAddr, error) {
 	return mac, nil
 }
 
+// parseHWAddr reads a link-layer address of any length net.ParseMAC knows
+// (6-byte Ethernet, 8-byte EUI-64, 20-byte InfiniBand).
+func parseHWAddr(path, s string) (net.HardwareAddr, error) {
+	mac, err := net.ParseMAC(s)
+	if err != nil {
+		return nil, errAt(path, "%q is not a MAC address", s)
+	}
+	return mac, nil
+}
+
 // parseIP reads a plain IP address of the wanted family (v4 or v6).
 func parseIP(path, s string, v4 bool) (netip.Addr, error) {
 	a, err := netip.ParseAddr(s)

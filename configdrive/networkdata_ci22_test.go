@@ -61,6 +61,7 @@ type normaliser struct {
 }
 
 var ci22Normalisers = []normaliser{
+	{"our gateway4/gateway6 back into default routes", normaliseOurGateways},
 	{"bond mode mapped to netplan names", normaliseBondMode},
 	{"bond and VLAN names honoured", normaliseNames},
 	{"no set-name for links without a name", normaliseSetName},
@@ -69,6 +70,8 @@ var ci22Normalisers = []normaliser{
 	{"per-network and in-route DNS kept", normaliseNetworkDNS},
 	{"default-route metrics spread", normaliseMetrics},
 	{"network gateway as an on-link default route", normaliseGateway},
+	{"global DNS never dropped", normaliseLeftoverDNS},
+	{"gateways outside the subnet on-link", normaliseOnLink},
 }
 
 // cloud-init copies bond_mode verbatim ("4", "802.1ad"), which netplan
@@ -230,7 +233,7 @@ func normaliseMetrics(fx *ndFixture, cfg *netconf.Config, ours, _ v2Tree) {
 			delete(i, "dhcp6-overrides")
 			routes, _ := i["routes"].([]any)
 			for _, r := range routes {
-				if m, _ := r.(map[string]any); m["to"] == "default" && !inputMetric[str(m["via"])] {
+				if m, _ := r.(map[string]any); (m["to"] == "0.0.0.0/0" || m["to"] == "::/0") && !inputMetric[str(m["via"])] {
 					delete(m, "metric")
 				}
 			}
@@ -251,6 +254,116 @@ func normaliseGateway(_ *ndFixture, _ *netconf.Config, _, theirs v2Tree) {
 					i["routes"] = append(routes, map[string]any{"to": "default", "via": gw, "on-link": true})
 					delete(i, key)
 				}
+			}
+		}
+	}
+}
+
+// We write a plain default route as gateway4/gateway6, the form that
+// survives cloud-init's other renderers (difference 12); put it back into
+// the route list, at its place in the model, so netplan's output compares.
+func normaliseOurGateways(_ *ndFixture, cfg *netconf.Config, ours, _ v2Tree) {
+	each := func(name string, l3 *netconf.L3) {
+		i := ours.iface(name)
+		gw4, gw6 := netconf.V2Gateways(l3)
+		if i == nil || (gw4 < 0 && gw6 < 0) {
+			return
+		}
+		rendered, _ := i["routes"].([]any)
+		var out []any
+		for j, r := range l3.Routes {
+			switch {
+			case j == gw4 || j == gw6:
+				out = append(out, map[string]any{"to": r.To.String(), "via": r.Via.String()})
+			case r.Via.IsValid() && len(rendered) > 0:
+				out = append(out, rendered[0])
+				rendered = rendered[1:]
+			}
+		}
+		i["routes"] = out
+		delete(i, "gateway4")
+		delete(i, "gateway6")
+	}
+	for k := range cfg.Ethernets {
+		each(cfg.Ethernets[k].ID, &cfg.Ethernets[k].L3)
+	}
+	for k := range cfg.Bonds {
+		each(cfg.Bonds[k].Name, &cfg.Bonds[k].L3)
+	}
+	for k := range cfg.VLANs {
+		each(cfg.VLANs[k].Name, &cfg.VLANs[k].L3)
+	}
+}
+
+// cloud-init 22.4.2 drops the global DNS servers when no static interface
+// without DNS of its own takes them (e.g. DHCP only); we put those on the
+// first static interface, else the first one (difference 13). Remove, from
+// ours, the global servers cloud-init wrote nowhere.
+func normaliseLeftoverDNS(fx *ndFixture, _ *netconf.Config, ours, theirs v2Tree) {
+	onTheirs := map[string]bool{}
+	for _, s := range []string{"ethernets", "bonds", "vlans"} {
+		for _, body := range theirs.section(s) {
+			ns, _ := body.(map[string]any)["nameservers"].(map[string]any)
+			list, _ := ns["addresses"].([]any)
+			for _, a := range list {
+				onTheirs[str(a)] = true
+			}
+		}
+	}
+	leftover := map[string]bool{}
+	for _, svc := range objects(fx.doc["services"]) {
+		if a := str(svc["address"]); svc["type"] == "dns" && !onTheirs[a] {
+			leftover[a] = true
+		}
+	}
+	if len(leftover) == 0 {
+		return
+	}
+	for _, s := range []string{"ethernets", "bonds", "vlans"} {
+		for _, body := range ours.section(s) {
+			i, _ := body.(map[string]any)
+			ns, _ := i["nameservers"].(map[string]any)
+			list, _ := ns["addresses"].([]any)
+			var keep []any
+			for _, a := range list {
+				if !leftover[str(a)] {
+					keep = append(keep, a)
+				}
+			}
+			switch {
+			case ns == nil:
+			case len(keep) == 0 && ns["search"] == nil:
+				delete(i, "nameservers")
+			case len(keep) == 0:
+				delete(ns, "addresses")
+			default:
+				ns["addresses"] = keep
+			}
+		}
+	}
+}
+
+// We mark a gateway outside every static subnet of its interface on-link
+// (difference 14); cloud-init 22.4.2 writes the route as it is, which the
+// kernel refuses. Drop the on-link flags cloud-init does not have.
+func normaliseOnLink(fx *ndFixture, cfg *netconf.Config, ours, theirs v2Tree) {
+	names, ci := fx.ourNames(cfg), fx.cloudInitNames()
+	for id, name := range names {
+		o, t := ours.iface(name), theirs.iface(ci[id])
+		if o == nil || t == nil {
+			continue
+		}
+		theirOnLink := map[string]bool{}
+		tr, _ := t["routes"].([]any)
+		for _, r := range tr {
+			if m, _ := r.(map[string]any); m["on-link"] == true {
+				theirOnLink[str(m["via"])] = true
+			}
+		}
+		or, _ := o["routes"].([]any)
+		for _, r := range or {
+			if m, _ := r.(map[string]any); m["on-link"] == true && !theirOnLink[str(m["via"])] {
+				delete(m, "on-link")
 			}
 		}
 	}

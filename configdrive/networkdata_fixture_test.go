@@ -149,10 +149,10 @@ func (fx *ndFixture) cloudInitNames() map[string]string {
 var ndExpectedErrors = map[string]string{
 	"ci-ERR-invalid-ipv4-route-mask":     `networks[0].routes[0].netmask: netmask "255.234.255.0" is not contiguous`,
 	"ci-ERR-invalid-ipv6-route-mask":     `networks[0].routes[0].netmask: netmask "ff:ff:ff:ff::" is not contiguous`,
-	"ciHEAD-PLACEHOLDER-bond-mac":        `links[0].ethernet_mac_address: "xx:xx:xx:xx:xx:00" is not an Ethernet MAC address`,
-	"ciHEAD-PLACEHOLDER-bond-name":       `links[0].ethernet_mac_address: "xx:xx:xx:xx:xx:00" is not an Ethernet MAC address`,
-	"ciHEAD-PLACEHOLDER-bond-vlan-v4-v6": `links[0].ethernet_mac_address: "xx:xx:xx:xx:xx:00" is not an Ethernet MAC address`,
-	"ciHEAD-PLACEHOLDER-dns-in-routes":   `links[0].ethernet_mac_address: "xx:xx:xx:xx:xx:00" is not an Ethernet MAC address`,
+	"ciHEAD-PLACEHOLDER-bond-mac":        `links[0].ethernet_mac_address: "xx:xx:xx:xx:xx:00" is not a MAC address`,
+	"ciHEAD-PLACEHOLDER-bond-name":       `links[0].ethernet_mac_address: "xx:xx:xx:xx:xx:00" is not a MAC address`,
+	"ciHEAD-PLACEHOLDER-bond-vlan-v4-v6": `links[0].ethernet_mac_address: "xx:xx:xx:xx:xx:00" is not a MAC address`,
+	"ciHEAD-PLACEHOLDER-dns-in-routes":   `links[0].ethernet_mac_address: "xx:xx:xx:xx:xx:00" is not a MAC address`,
 }
 
 // TestNetworkDataFixturesAgainstCloudInit is the main proof: for every
@@ -179,6 +179,7 @@ func TestNetworkDataFixturesAgainstCloudInit(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, stderr := oracle.NetplanGenerate(t, ours)
+			stderr = oracle.NetplanUnexpected(stderr)
 			for _, bad := range []string{"Conflicting default route", "Error", "deprecated"} {
 				if strings.Contains(stderr, bad) {
 					t.Errorf("netplan generate complains (%q):\n%s\nour v2:\n%s", bad, stderr, ours)

@@ -120,7 +120,10 @@ func (b *networkBuilder) addEthernet(ref *linkRef, macOwner map[string]string) e
 		return err
 	}
 	if macText != "" {
-		if e.MAC, err = parseMAC(o.at("ethernet_mac_address"), macText); err != nil {
+		// Any hardware address net.ParseMAC reads (an InfiniBand link has
+		// 20 bytes): netconf.Config.Normalise skips what is not Ethernet,
+		// with a warning, instead of rejecting the whole drive.
+		if e.MAC, err = parseHWAddr(o.at("ethernet_mac_address"), macText); err != nil {
 			return err
 		}
 		if prev, dup := macOwner[e.MAC.String()]; dup {
@@ -266,13 +269,12 @@ func (b *networkBuilder) resolveVLANParent(ref *linkRef) error {
 }
 
 // checkUniqueNames rejects two links ending up with one interface name
-// (given, looked up or generated), naming both links.
+// (given, looked up or generated), naming both links. A name that cannot
+// be an interface name is left to netconf.Config.Normalise, which skips
+// that one link with a warning.
 func (b *networkBuilder) checkUniqueNames() error {
 	seen := map[string]*linkRef{}
 	for _, ref := range b.order {
-		if err := netconf.CheckInterfaceName(ref.name); err != nil {
-			return errAt(ref.obj.path, "%v", err)
-		}
 		if prev, dup := seen[ref.name]; dup {
 			return errAt(ref.obj.path, "interface name %q already used by %s", ref.name, prev.obj.path)
 		}

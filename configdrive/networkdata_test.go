@@ -163,11 +163,15 @@ func TestPerNetworkAndRouteDNSKept(t *testing.T) {
 	}
 }
 
+// The global list is copied onto static interfaces without DNS of their
+// own, not onto DHCP ones — unless no interface would carry it at all:
+// then the first interface gets it, so v2 never loses it (issue 8).
 func TestGlobalDNSNotOnDHCPInterfaces(t *testing.T) {
-	cfg, _ := mustParseND(t, `{"links": [`+oneNIC+`], "networks": [{"id": "n", "type": "ipv4_dhcp", "link": "tap0"}],
+	cfg, _ := mustParseND(t, `{"links": [`+oneNIC+`, {"id": "tap1", "type": "phy", "ethernet_mac_address": "fa:16:3e:00:00:02"}],
+		"networks": [{"id": "n", "type": "ipv4_dhcp", "link": "tap0"}, {"id": "m", "type": "ipv4", "link": "tap1", "ip_address": "192.0.2.9/24"}],
 		"services": [{"type": "dns", "address": "192.0.2.53"}]}`, NetworkOptions{})
-	if len(cfg.Ethernets[0].Nameservers) != 0 || len(cfg.Nameservers) != 1 {
-		t.Errorf("DHCP interface got %v, global %v", cfg.Ethernets[0].Nameservers, cfg.Nameservers)
+	if len(cfg.Ethernets[0].Nameservers) != 0 || !slices.Equal(cfg.Ethernets[1].Nameservers, addrs("192.0.2.53")) {
+		t.Errorf("DHCP interface got %v, static one %v", cfg.Ethernets[0].Nameservers, cfg.Ethernets[1].Nameservers)
 	}
 }
 
@@ -288,7 +292,8 @@ func TestAddressForms(t *testing.T) {
 		           {"network": "::", "netmask": "ffff:ffff:ffff::", "gateway": "2001:db8::1"}], "gateway": "192.0.2.254"}]}`, NetworkOptions{})
 	want := []netconf.Route{
 		{To: netip.MustParsePrefix("198.51.100.0/24"), Via: netip.MustParseAddr("192.0.2.1"), Metric: 7},
-		{To: netip.MustParsePrefix("::/48"), Via: netip.MustParseAddr("2001:db8::1")},
+		// No IPv6 address on the link: the gateway can only be on-link.
+		{To: netip.MustParsePrefix("::/48"), Via: netip.MustParseAddr("2001:db8::1"), OnLink: true},
 		{To: netip.MustParsePrefix("0.0.0.0/0"), Via: netip.MustParseAddr("192.0.2.254"), OnLink: true},
 	}
 	if got := cfg.Ethernets[0].Routes; !slices.Equal(got, want) {
@@ -331,7 +336,6 @@ func TestNetworkDataErrors(t *testing.T) {
 		{"duplicate id", `{"links": [` + nic("a", "fa:16:3e:00:00:01") + `,` + nic("a", "fa:16:3e:00:00:02") + `]}`, `links[1].id: "a" already used by links[0]`},
 		{"duplicate mac", `{"links": [` + nic("a", "fa:16:3e:00:00:01") + `,` + nic("b", "FA:16:3E:00:00:01") + `]}`, "links[1].ethernet_mac_address: fa:16:3e:00:00:01 already used by links[0]"},
 		{"duplicate name", `{"links": [{"id": "a", "name": "eth0"}, {"id": "b", "name": "eth0"}]}`, `links[1]: interface name "eth0" already used by links[0]`},
-		{"bad name", `{"links": [{"id": "a", "name": "a/b"}]}`, `links[0]: interface name "a/b" contains '/'`},
 		{"missing bond member", `{"links": [` + nic("a", "fa:16:3e:00:00:01") + `,` + nic("b", "fa:16:3e:00:00:02") + `, {"id": "bd", "type": "bond", "bond_links": ["zz"]}]}`, `links[2].bond_links[0]: no link with id "zz"`},
 		{"missing vlan parent", `{"links": [{"id": "v", "type": "vlan", "vlan_id": 5, "vlan_link": "zz"}]}`, `links[0].vlan_link: no link with id "zz"`},
 		{"vlan id", `{"links": [` + nic("a", "fa:16:3e:00:00:01") + `, {"id": "v", "type": "vlan", "vlan_id": 5000, "vlan_link": "a"}]}`, "links[1].vlan_id: 5000 outside"},

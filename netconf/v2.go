@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,6 +24,7 @@ func (c *Config) MarshalV2() ([]byte, error) { return c.marshalV2(true) }
 func (c *Config) MarshalNetworkConfig() ([]byte, error) { return c.marshalV2(false) }
 
 func (c *Config) marshalV2(wrapped bool) ([]byte, error) {
+	c, _ = c.Normalised() // the source already reported the warnings
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("network-config v2: %w", err)
 	}
@@ -145,11 +148,21 @@ func addL3(m *mapNode, l *L3) {
 	if len(l.Addresses) > 0 {
 		m.add("addresses", strSeq(l.Addresses))
 	}
-	if len(l.Routes) > 0 {
-		seq := &yaml.Node{Kind: yaml.SequenceNode}
-		for _, r := range l.Routes {
-			seq.Content = append(seq.Content, routeNode(r).node())
+	gw4, gw6 := V2Gateways(l)
+	if gw4 >= 0 {
+		m.add("gateway4", strNode(l.Routes[gw4].Via.String()))
+	}
+	if gw6 >= 0 {
+		m.add("gateway6", strNode(l.Routes[gw6].Via.String()))
+	}
+	seq := &yaml.Node{Kind: yaml.SequenceNode}
+	for i, r := range l.Routes {
+		if i == gw4 || i == gw6 || !r.Via.IsValid() {
+			continue
 		}
+		seq.Content = append(seq.Content, routeNode(r).node())
+	}
+	if len(seq.Content) > 0 {
 		m.add("routes", seq)
 	}
 	if len(l.Nameservers) > 0 || len(l.Search) > 0 {
@@ -173,13 +186,55 @@ func strSeq[T any](items []T) *yaml.Node {
 	return seq
 }
 
+// V2Gateways picks the default routes the v2 rendering writes as
+// gateway4 / gateway6 (index into l.Routes, -1 for none). cloud-init 22.4.2
+// turns those into each renderer's native gateway (ENI `gateway`, networkd
+// Gateway=, sysconfig GATEWAY / IPV6_DEFAULTGW, NetworkManager gateway=),
+// the only form of an IPv6 default route that survives its v2 parser (`::/0`
+// comes out as `::/64`). A default route qualifies when it is the only one
+// of its family on the interface, has no metric and no on-link flag, and its
+// gateway is inside a static subnet of the interface (or IPv6 link-local
+// next to a static IPv6 address): cloud-init attaches the gateway to the
+// first static address of the family.
+func V2Gateways(l *L3) (gw4, gw6 int) {
+	gw4, gw6 = -1, -1
+	n4, n6 := 0, 0
+	for _, r := range l.Routes {
+		if r.IsDefault() {
+			if r.To.Addr().Is4() {
+				n4++
+			} else {
+				n6++
+			}
+		}
+	}
+	for i, r := range l.Routes {
+		if !r.IsDefault() || !r.Via.IsValid() || r.Metric != 0 || r.OnLink {
+			continue
+		}
+		v4 := r.To.Addr().Is4()
+		if (v4 && n4 != 1) || (!v4 && n6 != 1) {
+			continue
+		}
+		hasStatic := slices.ContainsFunc(l.Addresses, func(p netip.Prefix) bool { return p.Addr().Is4() == v4 })
+		if !hasStatic || !(inStaticSubnet(l, r.Via) || (!v4 && r.Via.IsLinkLocalUnicast())) {
+			continue
+		}
+		if v4 {
+			gw4 = i
+		} else {
+			gw6 = i
+		}
+	}
+	return gw4, gw6
+}
+
+// routeNode renders one route. A default route is written 0.0.0.0/0 or
+// ::/0, never `to: default`: cloud-init 22.4.2's v2 parser rejects
+// "default" ("Address default is not a valid ip network").
 func routeNode(r Route) *mapNode {
 	m := newMap()
-	if r.IsDefault() {
-		m.add("to", strNode("default"))
-	} else {
-		m.add("to", strNode(r.To.String()))
-	}
+	m.add("to", strNode(r.To.String()))
 	if r.Via.IsValid() {
 		m.add("via", strNode(r.Via.String()))
 	}

@@ -36,7 +36,7 @@ func (s *syncBuffer) String() string {
 // talks to it with `guestbridge send`, as an operator would from the host.
 func TestAgentAndSend(t *testing.T) {
 	xs := xenstoretest.NewServer(t)
-	xs.Set("vm-data/networking/BC764E206C5B", mustRead(t, "../../xenstore/testdata/vmdata/rax-BC764E206C5B.json"))
+	xs.Set("vm-data/networking/BC764E206C5B", mustRead(t, "../../datasource/vmdata/testdata/vmdata/rax-BC764E206C5B.json"))
 	xs.Set("vm-data/hostname", []byte("rax-test"))
 	xs.Set("vm", []byte("/vm/6d2b1c3a-6a7e-4f5e-9d0c-1b2a3c4d5e6f"))
 	root := offlineImage(t)

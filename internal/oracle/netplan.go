@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"guestbridge/internal/testenv"
@@ -119,4 +120,27 @@ func readTree(dir string) (map[string]string, error) {
 		return nil
 	})
 	return files, err
+}
+
+// NetplanUnexpected returns netplan's stderr without the deprecation notice
+// for gateway4/gateway6, which guestbridge writes on purpose: it is the only
+// IPv6 default-route form that survives cloud-init 22.4.2's v2 parser into
+// its eni, networkd, sysconfig and network-manager renderers (see
+// docs/cloud-init-differences.md). Anything left is a real complaint.
+func NetplanUnexpected(stderr string) string {
+	var keep []string
+	lines := strings.Split(stderr, "\n")
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		if strings.Contains(l, "`gateway4` has been deprecated") || strings.Contains(l, "`gateway6` has been deprecated") {
+			if i+1 < len(lines) && strings.Contains(lines[i+1], "'Default routes' section") {
+				i++
+			}
+			continue
+		}
+		if strings.TrimSpace(l) != "" {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
 }

@@ -127,7 +127,10 @@ func (r *run) ensureRoutes(wanted []wantedRoute, names map[int]string) error {
 		if err := r.do(Change{"add", w.ifname, "route " + routeDesc(w.route)},
 			func() error { return r.ops.RouteAdd(rt) },
 			func() error { return r.ops.RouteDel(rt) }); err != nil {
-			return err
+			if err := r.failed(err); err != nil {
+				return err
+			}
+			continue
 		}
 		have[keyOfWanted(w)] = true
 	}

@@ -1,4 +1,4 @@
-package xenstore
+package vmdata
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"guestbridge/datasource"
+
+	"guestbridge/xenstore"
 )
 
 // Source reads the Instance from XenStore vm-data (nova XenAPI / Rackspace).
@@ -34,7 +36,7 @@ func (s *Source) Name() string {
 // Read connects, reads vm-data and translates it. Bad vm-data values become
 // Instance.Warnings; only a failure to talk to XenStore is an error.
 func (s *Source) Read(ctx context.Context) (*datasource.Instance, error) {
-	c, err := Dial(ctx, s.Path)
+	c, err := xenstore.Dial(ctx, s.Path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.Name(), err)
 	}
@@ -49,7 +51,7 @@ func (s *Source) Read(ctx context.Context) (*datasource.Instance, error) {
 
 // ReadInstance reads vm-data and the VM's identity over an open client (the
 // agent's resetnetwork reuses its connection) and translates them.
-func ReadInstance(ctx context.Context, c *Client, localMACs map[string]string) (*datasource.Instance, error) {
+func ReadInstance(ctx context.Context, c *xenstore.Client, localMACs map[string]string) (*datasource.Instance, error) {
 	v, err := ReadVMData(ctx, c)
 	if err != nil {
 		return nil, fmt.Errorf("reading vm-data: %w", err)
@@ -76,7 +78,7 @@ func ReadInstance(ctx context.Context, c *Client, localMACs map[string]string) (
 // across reboots and migration, new when the VM is rebuilt, which is when
 // first-boot work should run again. Without `vm`, the domain `name` (nova's
 // instance name, e.g. "instance-0000abcd") is used.
-func instanceID(ctx context.Context, c *Client) (string, error) {
+func instanceID(ctx context.Context, c *xenstore.Client) (string, error) {
 	for _, key := range []string{"vm", "name"} {
 		b, err := c.Read(ctx, key)
 		if errors.Is(err, fs.ErrNotExist) {

@@ -1,10 +1,12 @@
-package xenstore
+package vmdata
 
 import (
 	"context"
 	"errors"
 	"io/fs"
 	"path"
+
+	"guestbridge/xenstore"
 )
 
 // Relative XenStore paths of the vm-data subtrees (they resolve under
@@ -31,9 +33,9 @@ type nodeReader interface {
 // user-metadata and provider_data) in one transaction, so a concurrent
 // update by the host is seen either entirely or not at all. Missing
 // subtrees are not an error; LocalMACs is left for the caller to fill.
-func ReadVMData(ctx context.Context, c *Client) (VMData, error) {
+func ReadVMData(ctx context.Context, c *xenstore.Client) (VMData, error) {
 	var v VMData
-	err := c.Transaction(ctx, func(tx *Tx) error {
+	err := c.Transaction(ctx, func(tx *xenstore.Tx) error {
 		var err error
 		v, err = readVMData(ctx, tx)
 		return err

@@ -1,4 +1,4 @@
-package xenstore
+package vmdata
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package xenstore_test
+package vmdata_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"guestbridge/datasource/vmdata"
 	"guestbridge/xenstore"
 	"guestbridge/xenstore/xenstoretest"
 	"guestbridge/xenstore/xenstoretest/xenstored"
@@ -42,7 +43,7 @@ func sourceCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-func checkRackspaceInstance(t *testing.T, src *xenstore.Source) {
+func checkRackspaceInstance(t *testing.T, src *vmdata.Source) {
 	t.Helper()
 	inst, err := src.Read(sourceCtx(t))
 	if err != nil {
@@ -88,7 +89,7 @@ func TestSourceInMemoryServer(t *testing.T) {
 	for k, v := range rackspaceGuest {
 		srv.Set(dom0+k, []byte(v))
 	}
-	checkRackspaceInstance(t, &xenstore.Source{Path: srv.SocketPath(), LocalMACs: rackspaceMACs})
+	checkRackspaceInstance(t, &vmdata.Source{Path: srv.SocketPath(), LocalMACs: rackspaceMACs})
 }
 
 func TestSourceRealDaemons(t *testing.T) {
@@ -106,7 +107,7 @@ func TestSourceRealDaemons(t *testing.T) {
 					t.Fatalf("write %s: %v", k, err)
 				}
 			}
-			checkRackspaceInstance(t, &xenstore.Source{Path: sock, LocalMACs: rackspaceMACs})
+			checkRackspaceInstance(t, &vmdata.Source{Path: sock, LocalMACs: rackspaceMACs})
 		})
 	}
 }
@@ -115,7 +116,7 @@ func TestSourceRealDaemons(t *testing.T) {
 // a warning that there is no instance id.
 func TestSourceEmptyStore(t *testing.T) {
 	srv := xenstoretest.NewServer(t)
-	src := &xenstore.Source{Path: srv.SocketPath()}
+	src := &vmdata.Source{Path: srv.SocketPath()}
 	inst, err := src.Read(sourceCtx(t))
 	if err != nil {
 		t.Fatalf("Read: %v", err)
@@ -132,7 +133,7 @@ func TestSourceEmptyStore(t *testing.T) {
 func TestSourceInstanceIDFromName(t *testing.T) {
 	srv := xenstoretest.NewServer(t)
 	srv.Set(dom0+"name", []byte("instance-0000abcd"))
-	inst, err := (&xenstore.Source{Path: srv.SocketPath()}).Read(sourceCtx(t))
+	inst, err := (&vmdata.Source{Path: srv.SocketPath()}).Read(sourceCtx(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,10 +143,10 @@ func TestSourceInstanceIDFromName(t *testing.T) {
 }
 
 func TestSourceName(t *testing.T) {
-	if got := (&xenstore.Source{}).Name(); got != "xenstore" {
+	if got := (&vmdata.Source{}).Name(); got != "xenstore" {
 		t.Errorf("Name() = %q", got)
 	}
-	if got := (&xenstore.Source{Path: "/dev/xen/xenbus"}).Name(); got != "xenstore:/dev/xen/xenbus" {
+	if got := (&vmdata.Source{Path: "/dev/xen/xenbus"}).Name(); got != "xenstore:/dev/xen/xenbus" {
 		t.Errorf("Name() = %q", got)
 	}
 }
@@ -153,7 +154,7 @@ func TestSourceName(t *testing.T) {
 func TestSourceUnreachable(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	_, err := (&xenstore.Source{Path: t.TempDir() + "/nosocket"}).Read(ctx)
+	_, err := (&vmdata.Source{Path: t.TempDir() + "/nosocket"}).Read(ctx)
 	if err == nil {
 		t.Fatal("Read of a missing socket succeeded")
 	}
@@ -175,7 +176,7 @@ func TestReadVMDataProviderDataTree(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	v, err := xenstore.ReadVMData(sourceCtx(t), c)
+	v, err := vmdata.ReadVMData(sourceCtx(t), c)
 	if err != nil {
 		t.Fatal(err)
 	}
