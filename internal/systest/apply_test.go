@@ -53,7 +53,7 @@ func applyChecks(init string, extra ...systest.Check) []systest.Check {
 		{Name: "shadow", Cmd: "grep '^root:' /etc/shadow"},
 		{Name: "files", Cmd: "sha256sum " + strings.Join(applyFiles, " ")},
 		{Name: "pin", Cmd: "ls /etc/cloud 2>&1"},
-		{Name: "dpkg", Cmd: "dpkg-query -W -f '${Status} ${Version}' guestbridge"},
+		{Name: "dpkg", Cmd: "dpkg-query -W -f '${Status} ${Version}\\n' guestbridge"},
 	}
 	c = append(c, initChecks[init]...)
 	return append(c, extra...)
@@ -123,7 +123,7 @@ func testApply(t *testing.T, init string) {
 	res := m.Boot(t, systest.BootOptions{
 		NICs:    nics,
 		Drive:   drive,
-		Collect: systest.Script(applyChecks(init, systest.Check{Name: "user-passwd", Cmd: "echo 'root:" + userPass + "' | chpasswd && grep '^root:' /etc/shadow"})...),
+		Collect: systest.Script(applyChecks(init, systest.Check{Name: "user-passwd", Cmd: "echo 'root:" + userPass + "' | chpasswd -c SHA512 && grep '^root:' /etc/shadow"})...),
 	})
 	t.Logf("%s first boot: finished at uptime %.1f s, wall %s, state %q", init, res.Uptime, res.Wall.Round(time.Second), res.State)
 	logApplyOnFailure(t, "first boot", res)
