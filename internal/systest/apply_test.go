@@ -82,7 +82,7 @@ var initChecks = map[string][]systest.Check{
 	},
 }
 
-func readApply(t *testing.T, name string) []byte {
+func readApply(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "apply", name))
 	if err != nil {
@@ -91,7 +91,8 @@ func readApply(t *testing.T, name string) []byte {
 	return b
 }
 
-func applyDrive(t *testing.T) string {
+func applyDrive(t testing.TB) string {
+	t.Helper()
 	meta, network := readApply(t, "meta_data.json"), readApply(t, "network_data.json")
 	tree := map[string][]byte{}
 	for _, v := range []string{"2012-08-10", "latest"} {
