@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"guestbridge/datasource"
 	"guestbridge/netconf/apply"
@@ -236,5 +237,26 @@ func TestDryRunNetworkLineReadable(t *testing.T) {
 		if got := changeLine(c.ch, c.dry); got != c.want {
 			t.Errorf("changeLine(%v, %v) = %q, want %q", c.ch, c.dry, got, c.want)
 		}
+	}
+}
+
+// Issue 8: apply-state.json was read and written without a lock. Two
+// Machines on one state dir (two processes: boot and the agent) take
+// turns through the flock on StateDir/lock.
+func TestLockSerialisesMachinesOnOneStateDir(t *testing.T) {
+	dir := t.TempDir()
+	a := New(Options{Root: system.Root{Dir: t.TempDir()}, StateDir: dir, Log: quietLog()})
+	b := New(Options{Root: system.Root{Dir: t.TempDir()}, StateDir: dir, Log: quietLog()})
+	held := make(chan struct{})
+	go a.locked(func() error {
+		close(held)
+		time.Sleep(500 * time.Millisecond)
+		return nil
+	})
+	<-held
+	start := time.Now()
+	b.locked(func() error { return nil })
+	if waited := time.Since(start); waited < 400*time.Millisecond {
+		t.Fatalf("second machine got the lock after %s while the first held it", waited)
 	}
 }
