@@ -307,6 +307,10 @@ func (m *Machine) reloadResolved() {
 // naming public_keys[i] (and the line within it), never its text.
 func SplitKeys(values []string) (keys, warnings []string) {
 	for i, v := range values {
+		if strings.Contains(v, "-----BEGIN ") {
+			warnings = append(warnings, fmt.Sprintf("public_keys[%d]: a PEM (x509) block, not an SSH key; skipped (the other keys are installed)", i))
+			continue
+		}
 		lines := strings.Split(strings.ReplaceAll(v, "\r\n", "\n"), "\n")
 		for j, line := range lines {
 			line = strings.TrimSpace(line)

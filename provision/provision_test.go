@@ -111,6 +111,7 @@ func TestBadKeySkippedOthersInstalled(t *testing.T) {
 		a,
 		"ssh-rsa not!base64 bad",
 		b + "\n" + c + "\n",
+		"-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----\n",
 	}}
 	res := offlineMachine(t, root).Provision(context.Background(), Request{Inst: inst})
 	if st := res.Status(); st != OK {
@@ -133,6 +134,9 @@ func TestBadKeySkippedOthersInstalled(t *testing.T) {
 	}
 	if !warned {
 		t.Errorf("no warning naming public_keys[1]: %+v", res.Steps)
+	}
+	if n := len(res.Steps[0].Warnings); n != 2 {
+		t.Errorf("%d warnings, want 2 (the bad key, the x509 block once): %q", n, res.Steps[0].Warnings)
 	}
 }
 
