@@ -60,7 +60,7 @@ func AddExtraRoutes(h *netlink.Handle, routes []ExtraRoute) ([]ExtraRouteStatus,
 			out[i] = RouteWaiting
 			continue
 		}
-		w := wantedRoute{link.Attrs().Name, link.Attrs().Index, er.Route}
+		w := wantedRoute{ifname: link.Attrs().Name, linkIndex: link.Attrs().Index, route: er.Route}
 		if have[keyOfWanted(w)] {
 			out[i] = RoutePresent
 			continue
