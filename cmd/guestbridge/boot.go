@@ -72,8 +72,8 @@ func runBoot(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "source %s, mode %s\n", inst.Source, m)
 	mach := provision.New(provision.Options{Root: root, StateDir: *stateDir, Log: logger(ctx),
 		DHCPTimeout: *dhcpTimeout, UdevDir: udevDir(root)})
-	// In seed mode Compensate will apply what cloud-init's renderer on this
-	// image drops (netconf's compensation, when it lands).
-	res := mach.Provision(ctx, provision.Request{Inst: inst, Mode: m, KeepGoing: true, WaitLinks: *wait})
+	// In seed mode: compensate what cloud-init's renderer on this image drops.
+	res := mach.Provision(ctx, provision.Request{Inst: inst, Mode: m, KeepGoing: true, WaitLinks: *wait,
+		Compensate: provision.RendererCompensation})
 	return report(stdout, res)
 }
