@@ -57,6 +57,12 @@ func runBoot(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Temp files of a write a crash interrupted (system.SweepTemp).
+	if removed, err := root.SweepTemp(); err != nil {
+		logger(ctx).Warn("sweeping stale temporary files", "err", err)
+	} else if len(removed) > 0 {
+		logger(ctx).Info("removed stale temporary files", "paths", removed)
+	}
 	fmt.Fprintf(stdout, "mode %s: %s\n", m, why)
 	inst, err := readInstance(ctx, *src, nil)
 	if errors.Is(err, errNoSource) {
