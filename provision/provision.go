@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -152,12 +153,23 @@ func (m *Machine) compensate(req Request) []Step {
 	if s.Err != nil || len(s.Changes) > 0 || len(s.Warnings) > 0 {
 		steps = append(steps, s)
 	}
-	if c.DNS {
+	// ENI's dns-nameservers work when resolvconf is installed: then it owns
+	// /etc/resolv.conf and must not lose it to us.
+	if c.DNS && !(renderer == "eni" && hasResolvconf(m.o.Root)) {
 		if servers, search := req.Inst.Network.MachineDNS(); len(servers) > 0 {
 			steps = append(steps, m.dns(req, servers, search))
 		}
 	}
 	return steps
+}
+
+func hasResolvconf(root system.Root) bool {
+	for _, p := range []string{"sbin/resolvconf", "usr/sbin/resolvconf"} {
+		if _, err := os.Stat(filepath.Join(root.Dir, p)); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *Machine) perInstance(req Request, res *Result) {
