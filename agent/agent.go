@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"guestbridge/xenstore"
 )
 
 // Store is the part of a XenStore client the agent needs; *xenstore.Client
@@ -82,10 +84,20 @@ type Agent struct {
 	keys    keyState          // keyinit result, consumed by password
 	metrics *metricsPublisher
 
+	// hinted are request ids named by watch events, in event order: when
+	// data/host cannot be listed (too large for one reply, and the daemon
+	// lacks XS_DIRECTORY_PART) they are the only way to find new requests.
+	hinted      []string
+	hintedSet   map[string]bool
+	partsErrors errorLog
+
 	readyOnce   sync.Once
 	scanErrors  errorLog
 	watchErrors errorLog
 }
+
+// maxHinted bounds the ids remembered from watch events.
+const maxHinted = 4096
 
 // errorLog keeps a XenStore outage (retried every second) from flooding
 // the log: a repeated error is logged once a minute.
@@ -135,6 +147,8 @@ func New(store Store, act Actions, opts Options) *Agent {
 		queue:       newRequestQueue(doneMemory),
 		unsent:      map[string]answer{},
 		scanErrors:  errorLog{what: "scanning " + hostDir},
+		partsErrors: errorLog{what: "listing " + hostDir + " (serving the requests watch events name meanwhile)"},
+		hintedSet:   map[string]bool{},
 		watchErrors: errorLog{what: "watching " + hostDir + " (polling meanwhile)"},
 	}
 	if opts.MetricsInterval > 0 {
@@ -154,6 +168,9 @@ const (
 // Run serves requests until ctx ends, then returns nil. XenStore errors are
 // logged and retried; they never end Run.
 func (a *Agent) Run(ctx context.Context) error {
+	if sw, ok := a.act.(interface{ SweepTemp(func(string, ...any)) }); ok {
+		sw.SweepTemp(a.logf)
+	}
 	if err := a.store.Mkdir(ctx, hostDir); err != nil && ctx.Err() == nil {
 		// Usually "already exists"; a real failure shows up in the scan.
 		a.logf("agent: mkdir %s: %v", hostDir, err)
@@ -192,6 +209,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			if a.isOwnRemoval(changed) {
 				continue // saves a listing per request
 			}
+			a.hint(changed)
 			if isWatchRoot(changed) {
 				// Besides the initial event, the client sends the watched
 				// path after reconnecting: the store may have lost our
@@ -245,26 +263,56 @@ func isWatchRoot(changed string) bool {
 	return changed == hostDir || strings.HasSuffix(changed, "/"+hostDir)
 }
 
+// requestID returns the id when a watch event names data/host/<id>.
+func requestID(changed string) (string, bool) {
+	i := strings.LastIndex(changed, hostDir+"/")
+	if i < 0 || (i > 0 && changed[i-1] != '/') {
+		return "", false
+	}
+	id := changed[i+len(hostDir)+1:]
+	return id, id != "" && !strings.Contains(id, "/")
+}
+
+// hint remembers the request a watch event names, for the listing fallback.
+func (a *Agent) hint(changed string) {
+	id, ok := requestID(changed)
+	if !ok || a.hintedSet[id] || a.queue.isDone(id) {
+		return
+	}
+	if len(a.hinted) >= maxHinted {
+		delete(a.hintedSet, a.hinted[0])
+		a.hinted = a.hinted[1:]
+	}
+	a.hinted = append(a.hinted, id)
+	a.hintedSet[id] = true
+}
+
 // isOwnRemoval reports whether a watch event is for a request the agent
 // has already answered (the event its own removal fired).
 func (a *Agent) isOwnRemoval(changed string) bool {
-	i := strings.LastIndex(changed, hostDir+"/")
-	if i < 0 || (i > 0 && changed[i-1] != '/') {
-		return false
-	}
-	id := changed[i+len(hostDir)+1:]
-	return id != "" && !strings.Contains(id, "/") && a.queue.isDone(id)
+	id, ok := requestID(changed)
+	return ok && a.queue.isDone(id)
 }
 
 // scan lists data/host and handles every pending request in arrival order.
+// A directory too large for one reply is listed in parts by the client; if
+// the daemon cannot do that, the ids already known plus those watch events
+// named are served instead, so new requests are still answered.
 func (a *Agent) scan(ctx context.Context) error {
 	ids, err := a.store.List(ctx, hostDir)
 	if errors.Is(err, fs.ErrNotExist) {
 		ids, err = nil, nil
 	}
+	if errors.Is(err, xenstore.ErrDirectoryPartUnsupported) {
+		a.partsErrors.report(a.logf, err)
+		ids, err = a.knownIDs(), nil
+	} else if err == nil {
+		a.partsErrors.recovered(a.logf)
+	}
 	if err != nil {
 		return err
 	}
+	a.hinted, a.hintedSet = a.hinted[:0], map[string]bool{}
 	pending := a.queue.update(ids)
 	a.pruneUnsent(pending)
 	// One request failing (say, unreadable) must not hold up the others;
@@ -279,6 +327,17 @@ func (a *Agent) scan(ctx context.Context) error {
 		}
 	}
 	return first
+}
+
+// knownIDs is the pending order followed by the hinted ids not in it.
+func (a *Agent) knownIDs() []string {
+	ids := append([]string(nil), a.queue.order...)
+	for _, id := range a.hinted {
+		if !a.queue.seen[id] {
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }
 
 // answer is a computed reply and what to do once it is written.

@@ -118,28 +118,29 @@ func TestRunSkipsVanishedRequestsAndSurvivesListErrors(t *testing.T) {
 func TestRunProcessesInArrivalOrder(t *testing.T) {
 	s, act := newFakeStore(), &fakeActions{}
 	s.reverseList = true
-	// Requests already waiting at start: sorted among themselves.
+	// Requests already waiting at start: in listing order (the C xenstored
+	// lists children in creation order), here c, b, a.
 	for _, id := range []string{"b", "c", "a"} {
 		s.put("data/host/"+id, fmt.Sprintf(`{"name": "injectfile", "value": %q}`, b64("/order/"+id+",x")))
 	}
 	a := New(s, act, Options{Logf: t.Logf})
 	runAgent(t, a)
-	waitReply(t, s, "c")
+	waitReply(t, s, "a")
 	var got []string
 	for _, op := range s.opsMatching("write data/guest/") {
 		got = append(got, op[len("write data/guest/"):])
 	}
-	if want := []string{"a", "b", "c"}; !slices.Equal(got, want) {
+	if want := []string{"c", "b", "a"}; !slices.Equal(got, want) {
 		t.Fatalf("answered %q, want %q", got, want)
 	}
 }
 
 func TestRequestQueueOrder(t *testing.T) {
 	q := newRequestQueue(4)
-	if got := q.update([]string{"z", "y"}); !slices.Equal(got, []string{"y", "z"}) {
+	if got := q.update([]string{"z", "y"}); !slices.Equal(got, []string{"z", "y"}) {
 		t.Fatalf("first listing: %q", got)
 	}
-	// "x" arrived after y and z even though it sorts first; "y" left.
+	// "x" arrived after y and z even though a listing shows it first; "y" left.
 	if got := q.update([]string{"x", "z", "x"}); !slices.Equal(got, []string{"z", "x"}) {
 		t.Fatalf("second listing: %q", got)
 	}

@@ -1,14 +1,15 @@
 package agent
 
-import "sort"
-
 // doneMemory is how many answered request ids the agent remembers, so a
 // request whose removal failed is never run twice. Nova uses fresh UUIDs,
 // so only recent ids can come back.
 const doneMemory = 4096
 
-// requestQueue keeps the ids of data/host in arrival order (XenStore lists
-// children in no useful order) and remembers recently answered ids.
+// requestQueue keeps the ids of data/host in arrival order and remembers
+// recently answered ids. The C xenstored (and the test server) list a
+// directory's children in creation order, so ids new to a listing keep the
+// listing's order; oxenstored lists them sorted by name, the best that can
+// be done there since XenStore records no creation time.
 type requestQueue struct {
 	order []string        // pending ids, first seen first
 	seen  map[string]bool // ids in order
@@ -27,8 +28,8 @@ func newRequestQueue(memory int) requestQueue {
 }
 
 // update takes a fresh listing of data/host and returns the listed ids in
-// arrival order. Ids first seen in this listing are sorted among themselves
-// so the order is deterministic; ids no longer listed are dropped.
+// arrival order: ids seen before keep their place, ids first seen in this
+// listing follow in listing order; ids no longer listed are dropped.
 func (q *requestQueue) update(listed []string) []string {
 	present := make(map[string]bool, len(listed))
 	var fresh []string
@@ -49,7 +50,6 @@ func (q *requestQueue) update(listed []string) []string {
 			delete(q.seen, id)
 		}
 	}
-	sort.Strings(fresh)
 	for _, id := range fresh {
 		q.seen[id] = true
 		kept = append(kept, id)

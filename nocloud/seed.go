@@ -55,6 +55,15 @@ type metaData struct {
 	DSMode           string   `yaml:"dsmode,omitempty"`
 }
 
+// FileNames are the files a seed directory may hold.
+var FileNames = func() []string {
+	var out []string
+	for _, f := range seedFiles {
+		out = append(out, f.name)
+	}
+	return out
+}()
+
 // Render turns inst into seed file contents without touching the disk, so
 // bad input is refused before anything is written.
 func Render(inst *datasource.Instance) (Seed, error) {

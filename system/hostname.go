@@ -97,7 +97,7 @@ func checkLabel(label string) error {
 	case label[0] == '-' || label[len(label)-1] == '-':
 		return errors.New("starts or ends with '-'")
 	}
-	for _, c := range []byte(label) {
+	for _, c := range label { // runes: a non-ASCII letter is named whole, not as bytes
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
 			return fmt.Errorf("character %q not allowed", c)
 		}

@@ -72,6 +72,7 @@ func (r Root) write(name string, data []byte, o WriteOptions, spec writeSpec) (b
 		return false, fmt.Errorf("write %s: %w", name, err)
 	}
 	defer dir.Close()
+	r.sweepOnce(dir, path.Dir(rel))
 	changed, err := writeIn(dir, path.Base(rel), data, o, spec)
 	if err != nil {
 		return false, fmt.Errorf("write %s: %w", name, err)
@@ -214,7 +215,7 @@ func writeIn(dir *os.Root, name string, data []byte, o WriteOptions, spec writeS
 	case fi.Mode()&fs.ModeSymlink != 0 && !spec.followFinal:
 		// The link itself is replaced by a new regular file.
 	default:
-		return false, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+		return false, fmt.Errorf("not a regular file (%s)", fileKind(fi.Mode()))
 	}
 
 	if exists && bytes.Equal(old, data) {
@@ -309,4 +310,24 @@ func syncDir(dir *os.Root) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// fileKind names a file type in words: FileMode's own String prints a
+// directory as "d---------".
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeSymlink != 0:
+		return "a symlink"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	}
+	return "an irregular file"
 }

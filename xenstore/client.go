@@ -88,7 +88,7 @@ func (c *Client) install(rw io.ReadWriteCloser, name string) bool {
 
 func (c *Client) readLoop(cn *conn) {
 	for {
-		p, err := ReadPacket(cn.rw)
+		p, err := readReply(cn.rw)
 		if err != nil {
 			c.connLost(cn, err)
 			return

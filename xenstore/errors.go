@@ -19,6 +19,9 @@ var (
 	// ErrDisconnected means the connection broke while a request was in
 	// flight. The client reconnects by itself; a later call may succeed.
 	ErrDisconnected = errors.New("xenstore: connection lost")
+	// ErrDirectoryPartUnsupported means a directory was too large for one
+	// reply and the daemon does not implement XS_DIRECTORY_PART.
+	ErrDirectoryPartUnsupported = errors.New("xenstore: XS_DIRECTORY_PART not supported")
 	// ErrClosed means the Client was closed.
 	ErrClosed = errors.New("xenstore: client closed")
 )

@@ -149,15 +149,29 @@ func Decode(b []byte) (Packet, int, error) {
 	}, end, nil
 }
 
-// ReadPacket reads exactly one message from a stream.
-func ReadPacket(r io.Reader) (Packet, error) {
+// MaxReplyPayload is the largest reply the client accepts. oxenstored does
+// not hold itself to MaxPayload on its unix socket: it answers XS_DIRECTORY
+// of a large directory with one reply of any size (37 KB for 1000 Nova
+// request ids) where the C daemon says E2BIG. Such a reply is well framed,
+// so the client takes it rather than dropping the connection; the bound
+// only keeps a corrupt header from costing unbounded memory.
+const MaxReplyPayload = 1 << 20
+
+// ReadPacket reads exactly one message of at most MaxPayload bytes from a stream.
+func ReadPacket(r io.Reader) (Packet, error) { return readPacket(r, MaxPayload) }
+
+// readReply reads one message from the daemon, allowing MaxReplyPayload.
+func readReply(r io.Reader) (Packet, error) { return readPacket(r, MaxReplyPayload) }
+
+func readPacket(r io.Reader, max uint64) (Packet, error) {
 	var hb [HeaderSize]byte
 	if _, err := io.ReadFull(r, hb[:]); err != nil {
 		return Packet{}, err
 	}
 	h, _ := DecodeHeader(hb[:])
-	if err := checkLen(uint64(h.Len)); err != nil {
-		return Packet{}, err
+	if n := uint64(h.Len); n > max {
+		return Packet{}, fmt.Errorf("%w: message declares %d payload bytes, at most %d accepted",
+			ErrPayloadTooBig, n, max)
 	}
 	p := Packet{Type: h.Type, ReqID: h.ReqID, TxID: h.TxID, Payload: make([]byte, h.Len)}
 	if _, err := io.ReadFull(r, p.Payload); err != nil {

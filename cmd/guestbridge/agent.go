@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"runtime/debug"
+	"sync"
 
 	"guestbridge/agent"
+	"guestbridge/datasource/vmdata"
+	"guestbridge/provision"
 	"guestbridge/xenstore"
 )
 
@@ -19,9 +23,12 @@ func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
 	stateDir := stateDirFlag(fs)
 	allowUpdate := fs.Bool("allow-update", false, "let the host replace this binary (agentupdate; https only)")
 	allowInsecure := fs.Bool("allow-insecure-update", false, "with --allow-update, also accept http URLs")
-	src := fs.String("source", "auto", "in apply mode, where the config of the DHCP interfaces whose leases the agent renews comes from")
+	fs.String("source", "auto", "ignored (kept for compatibility): leases are renewed for the config in force that boot, apply and resetnetwork record")
 	metrics := fs.Duration("metrics-interval", agent.DefaultMetricsInterval, "how often guest metrics are written to XenStore (0 turns them off)")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
 		return err
 	}
 	if *allowInsecure && !*allowUpdate {
@@ -32,35 +39,66 @@ func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(25)
 	}
-	root, err := systemRoot(*rootDir)
+	log := logger(ctx)
+	logf := logfFor(log)
+	root, err := systemRoot(ctx, *rootDir)
 	if err != nil {
 		return err
 	}
-	m, err := resolveMode(*mode, root)
+	m, why, err := resolveMode(*mode, root)
 	if err != nil {
 		return err
 	}
-	if m == modeApply && root.Live {
-		go keepLeases(ctx, *src, *stateDir)
+	mach := provision.New(provision.Options{Root: root, StateDir: *stateDir, Log: log})
+	// Ready as soon as we run: XenStore may never appear (KVM), and the
+	// boot must not wait for it.
+	notifyReady(log)
+	log.Info("agent started", "mode", m, "why", why)
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if root.Live {
+		// Lease renewal works on any hypervisor: it needs no XenStore.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mach.KeepLeases(ctx)
+		}()
+		// Seed mode: add what cloud-init's renderer dropped (boot recorded it).
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mach.KeepCompensation(ctx)
+		}()
 	}
-	// XenStore may come up after us (seed 003: the old agent died here): wait.
+	// XenStore may come up after us, or never: wait for it, never exit for it.
 	c, err := xenstore.WaitDial(ctx, *sock, logf)
 	if err != nil {
 		if ctx.Err() != nil {
+			log.Info("agent stopped")
 			return nil // stopped before XenStore appeared: a clean exit
 		}
 		return err
 	}
 	defer c.Close()
 	resetNetwork := func(ctx context.Context) error {
-		inst, err := xenstore.ReadInstance(ctx, c, namesFor(root))
+		inst, err := vmdata.ReadInstance(ctx, c, nil)
 		if err != nil {
 			return err
 		}
 		for _, w := range inst.Warnings {
-			logf("warning: %s", w)
+			log.Warn(w, "source", "xenstore")
 		}
-		return provision(ctx, m, root, *stateDir, inst, os.Stderr)
+		// In seed mode the seed is rewritten (cloud-init re-renders it at
+		// the next boot) AND the network is applied now.
+		res := mach.Provision(ctx, provision.Request{Inst: inst, Mode: m, KeepGoing: true, LiveNetwork: true})
+		for _, l := range res.Lines() {
+			log.Info(l, "command", "resetnetwork")
+		}
+		if res.Status() != provision.OK {
+			return res.Err()
+		}
+		return nil
 	}
 	a := agent.New(c, agent.SystemActions{Root: root, Reset: resetNetwork}, agent.Options{
 		Version:             version,
@@ -68,19 +106,18 @@ func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
 		AllowUpdate:         *allowUpdate,
 		AllowInsecureUpdate: *allowInsecure,
 		Logf:                logf,
-		Ready:               notifyReady,
 	})
-	logf("agent serving XenStore requests (mode %s)", m)
+	log.Info("agent serving XenStore requests", "mode", m)
 	err = a.Run(ctx)
 	if ctx.Err() != nil {
-		logf("agent stopped")
+		log.Info("agent stopped")
 		return nil
 	}
 	return err
 }
 
-// notifyReady tells systemd (Type=notify) that the agent is serving.
-func notifyReady() {
+// notifyReady tells systemd (Type=notify) that the agent is up.
+func notifyReady(log interface{ Warn(string, ...any) }) {
 	addr := os.Getenv("NOTIFY_SOCKET")
 	if addr == "" {
 		return
@@ -90,31 +127,11 @@ func notifyReady() {
 	}
 	conn, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: addr, Net: "unixgram"})
 	if err != nil {
-		logf("warning: sd_notify: %v", err)
+		log.Warn(fmt.Sprintf("sd_notify: %v", err))
 		return
 	}
 	defer conn.Close()
 	if _, err := conn.Write([]byte("READY=1")); err != nil {
-		logf("warning: sd_notify: %v", err)
+		log.Warn(fmt.Sprintf("sd_notify: %v", err))
 	}
-}
-
-// keepLeases renews the DHCPv4 leases boot's apply took, whatever XenStore
-// does (a config-drive-only VM has no XenStore at all).
-func keepLeases(ctx context.Context, spec, stateDir string) {
-	names := localNames()
-	inst, err := readInstance(ctx, spec, names)
-	if err != nil {
-		logf("warning: DHCP leases will not be renewed: %v", err)
-		return
-	}
-	if inst.Network == nil {
-		return
-	}
-	ifnames := dhcp4Interfaces(inst.Network, names)
-	if len(ifnames) == 0 {
-		return
-	}
-	logf("renewing DHCPv4 leases on %v", ifnames)
-	(&leaseKeeper{cfg: inst.Network, stateDir: stateDir}).run(ctx, ifnames)
 }

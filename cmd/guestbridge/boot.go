@@ -5,65 +5,64 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+	"time"
 
-	"guestbridge/datasource"
-	"guestbridge/nocloud"
+	"guestbridge/netconf/apply"
+	"guestbridge/provision"
 	"guestbridge/system"
 )
 
 // Modes of boot and of the agent's resetnetwork.
-const (
-	modeAuto  = "auto"  // seed when cloud-init is installed, else apply
-	modeSeed  = "seed"  // hand everything to cloud-init
-	modeApply = "apply" // configure the machine ourselves
-)
+const modeAuto = "auto" // seed when cloud-init is installed and enabled, else apply
 
-// cloudInitInstalled tells whether the image (live or under --root) has cloud-init.
-func cloudInitInstalled(root system.Root) bool {
-	for _, p := range []string{"usr/bin/cloud-init", "usr/local/bin/cloud-init"} {
-		if _, err := os.Stat(filepath.Join(root.Dir, p)); err == nil {
-			return true
-		}
+// resolveMode turns --mode into seed or apply, with the reason.
+func resolveMode(mode string, root system.Root) (string, string, error) {
+	switch mode {
+	case provision.ModeSeed, provision.ModeApply:
+		return mode, "--mode " + mode, nil
+	case modeAuto:
+		m, why := provision.DetectMode(root)
+		return m, why, nil
 	}
-	return false
+	return "", "", usagef("--mode %q: want auto, seed or apply", mode)
 }
 
-func resolveMode(mode string, root system.Root) (string, error) {
-	switch mode {
-	case modeSeed, modeApply:
-		return mode, nil
-	case modeAuto:
-		if cloudInitInstalled(root) {
-			return modeSeed, nil
-		}
-		return modeApply, nil
+// udevDir is the udev database boot waits on, when udevd runs.
+func udevDir(root system.Root) string {
+	if root.Live && apply.UdevRunning() {
+		return apply.UdevDataDir
 	}
-	return "", usagef("--mode %q: want auto, seed or apply", mode)
+	return ""
 }
 
 func runBoot(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("boot")
 	src := sourceFlag(fs)
 	rootDir := rootFlag(fs)
-	mode := fs.String("mode", modeAuto, "auto (seed when cloud-init is installed, else apply), seed or apply")
+	mode := fs.String("mode", modeAuto, "auto (seed when cloud-init is installed and enabled, else apply), seed or apply")
 	stateDir := stateDirFlag(fs)
+	wait := fs.Duration("wait", 30*time.Second, "how long to wait, in all, for the NICs the config names (and for udev to be done with them)")
+	dhcpTimeout := fs.Duration("dhcp-timeout", apply.DefaultDHCPTimeout, "one budget for all DHCP requests (they run in parallel)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	root, err := systemRoot(*rootDir)
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	root, err := systemRoot(ctx, *rootDir)
 	if err != nil {
 		return err
 	}
-	m, err := resolveMode(*mode, root)
+	m, why, err := resolveMode(*mode, root)
 	if err != nil {
 		return err
 	}
-	inst, err := readInstance(ctx, *src, namesFor(root))
+	fmt.Fprintf(stdout, "mode %s: %s\n", m, why)
+	inst, err := readInstance(ctx, *src, nil)
 	if errors.Is(err, errNoSource) {
 		// Not every boot has a source (an image booted outside its cloud):
-		// that is no failure of the boot service.
+		// that is no failure of the boot service. cloud-init, pinned to
+		// NoCloud by the package, finds no seed and falls back to None.
 		fmt.Fprintln(stdout, "no source found (no config drive, no XenStore): nothing to do")
 		return nil
 	}
@@ -71,16 +70,10 @@ func runBoot(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "source %s, mode %s\n", inst.Source, m)
-	return provision(ctx, m, root, *stateDir, inst, stdout)
-}
-
-// provision hands inst to cloud-init or applies it, per mode. It is what boot
-// does once and what the agent's resetnetwork does again.
-func provision(ctx context.Context, mode string, root system.Root, stateDir string, inst *datasource.Instance, stdout io.Writer) error {
-	if mode == modeSeed {
-		return writeSeed(root, inst, nocloud.Options{PinDatasource: true}, stdout)
-	}
-	parts, _ := selectParts(nil)
-	lines, err := machine{root: root, parts: parts, stateDir: stateDir}.apply(ctx, inst)
-	return report(stdout, lines, err)
+	mach := provision.New(provision.Options{Root: root, StateDir: *stateDir, Log: logger(ctx),
+		DHCPTimeout: *dhcpTimeout, UdevDir: udevDir(root)})
+	// In seed mode Compensate will apply what cloud-init's renderer on this
+	// image drops (netconf's compensation, when it lands).
+	res := mach.Provision(ctx, provision.Request{Inst: inst, Mode: m, KeepGoing: true, WaitLinks: *wait})
+	return report(stdout, res)
 }

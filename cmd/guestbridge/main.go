@@ -8,10 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"sort"
 	"syscall"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -45,10 +47,49 @@ func (e usageError) Error() string { return e.msg }
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	stopSignals := handleSignals(cancel, signalGrace, os.Stderr, os.Exit)
 	rc := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
+	stopSignals()
 	os.Exit(rc)
+}
+
+// signalGrace is how long a command may take to finish after SIGINT or
+// SIGTERM cancelled its context before the process exits anyway.
+const signalGrace = 2 * time.Second
+
+// handleSignals cancels the command's context on the first SIGINT/SIGTERM
+// (the agent and every wait end cleanly), and exits with 128+signal when
+// the command has not returned grace later, or at once on a second signal:
+// a read blocked in the kernel (a FIFO, a hung device) never sees ctx, and
+// every file we write is replaced atomically, so exiting is safe.
+func handleSignals(cancel context.CancelFunc, grace time.Duration, stderr io.Writer, exit func(int)) (stop func()) {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		var first os.Signal
+		select {
+		case first = <-sigs:
+		case <-done:
+			return
+		}
+		cancel()
+		code := 128 + int(first.(syscall.Signal))
+		select {
+		case <-done:
+			return
+		case <-sigs:
+			fmt.Fprintf(stderr, "guestbridge: second signal; exiting now\n")
+		case <-time.After(grace):
+			fmt.Fprintf(stderr, "guestbridge: %v: still busy %v later; exiting\n", first, grace)
+		}
+		exit(code)
+	}()
+	return func() {
+		signal.Stop(sigs)
+		close(done)
+	}
 }
 
 // run executes one command; ctx ends on SIGINT/SIGTERM (the agent then
@@ -67,12 +108,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		printUsage(stderr)
 		return 2
 	}
+	ctx = context.WithValue(ctx, loggerKey{}, newLogger(stderr))
 	err := cmd.run(ctx, args[1:], stdout)
+	var es exitStatus
 	switch {
 	case err == nil:
 		return 0
 	case errors.Is(err, pflag.ErrHelp):
 		return 0
+	case errors.As(err, &es):
+		if es.err != nil {
+			fmt.Fprintf(stderr, "guestbridge %s: %v\n", args[0], es.err)
+		}
+		return es.code
 	default:
 		fmt.Fprintf(stderr, "guestbridge %s: %v\n", args[0], err)
 		var ue usageError
@@ -81,6 +129,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
+}
+
+// exitStatus ends a command with a chosen status (3: partial success),
+// printing err when it is not nil.
+type exitStatus struct {
+	code int
+	err  error
+}
+
+func (e exitStatus) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
 }
 
 func printUsage(w io.Writer) {
@@ -121,11 +183,52 @@ func runVersion(_ context.Context, args []string, stdout io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
 	_, err := fmt.Fprintln(stdout, "guestbridge", version)
 	return err
 }
 
-// logf is the one logger: stderr, one line per event. Secrets never go here.
-func logf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "guestbridge: "+format+"\n", args...)
+// The one logger: plain text (key=value) on stderr, which journald and
+// syslog take as is, one line per event; level from $GUESTBRIDGE_LOG_LEVEL
+// (debug, info, warn, error; default info). Secrets never go here. run puts
+// it in the context (tests run several commands at once, each with its own
+// stderr).
+type loggerKey struct{}
+
+func logger(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return newLogger(os.Stderr)
+}
+
+func newLogger(w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(os.Getenv("GUESTBRIDGE_LOG_LEVEL"))); err != nil {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
+		Level: level,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey && len(groups) == 0 {
+				return slog.Attr{} // journald and syslog stamp lines themselves
+			}
+			return a
+		},
+	}))
+}
+
+// logfFor adapts the logger for packages that take a printf-style function.
+func logfFor(l *slog.Logger) func(string, ...any) {
+	return func(format string, args ...any) { l.Info(fmt.Sprintf(format, args...)) }
+}
+
+// noArgs refuses positional arguments a command does not take.
+func noArgs(fs *pflag.FlagSet) error {
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q (this command takes flags only)", fs.Arg(0))
+	}
+	return nil
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"guestbridge/datasource"
 	"guestbridge/netconf/apply"
 	"guestbridge/nocloud"
 	"guestbridge/system"
@@ -20,22 +19,13 @@ func rootFlag(fs *pflag.FlagSet) *string {
 	return fs.String("root", "/", "apply file changes under this directory (offline image); not / means no netlink and no syscalls")
 }
 
-// stateDirFlag is --state-dir: where apply remembers what it added.
+// stateDirFlag is --state-dir: where the provisioning state is kept.
 func stateDirFlag(fs *pflag.FlagSet) *string {
-	return fs.String("state-dir", apply.DefaultStateDir, "where the network state of earlier runs is kept")
-}
-
-// namesFor labels interfaces with their kernel names on a live system; an
-// offline image (--root) is not this machine, so it gets none.
-func namesFor(root system.Root) map[string]string {
-	if !root.Live {
-		return nil
-	}
-	return localNames()
+	return fs.String("state-dir", apply.DefaultStateDir, "where the lock, the config in force and the network state of earlier runs are kept")
 }
 
 // systemRoot is the system.Root for a --root value: live only for "/".
-func systemRoot(dir string) (system.Root, error) {
+func systemRoot(ctx context.Context, dir string) (system.Root, error) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return system.Root{}, usagef("--root %s: %v", dir, err)
@@ -43,31 +33,33 @@ func systemRoot(dir string) (system.Root, error) {
 	if !st.IsDir() {
 		return system.Root{}, usagef("--root %s: not a directory", dir)
 	}
-	return system.Root{Dir: dir, Live: dir == "/"}, nil
+	return system.Root{Dir: dir, Live: dir == "/", Log: logger(ctx)}, nil
 }
 
 func runSeed(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("seed")
 	src := sourceFlag(fs)
 	dir := fs.String("dir", nocloud.DefaultDir, "seed directory (as seen on the target system)")
-	pin := fs.Bool("pin-datasource", false, "also write "+nocloud.PinFile+" so cloud-init uses this seed without probing")
+	pin := fs.Bool("pin-datasource", false, "also write "+nocloud.PinFile+" (offline image preparation; the package installs it)")
 	rootDir := rootFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	root, err := systemRoot(*rootDir)
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	if *dir == "" {
+		return usagef("--dir: empty (the default is %s)", nocloud.DefaultDir)
+	}
+	root, err := systemRoot(ctx, *rootDir)
 	if err != nil {
 		return err
 	}
-	inst, err := readInstance(ctx, *src, namesFor(root))
+	inst, err := readInstance(ctx, *src, nil)
 	if err != nil {
 		return err
 	}
-	return writeSeed(root, inst, nocloud.Options{Dir: *dir, PinDatasource: *pin}, stdout)
-}
-
-func writeSeed(root system.Root, inst *datasource.Instance, o nocloud.Options, stdout io.Writer) error {
-	changed, err := nocloud.Write(root, inst, o)
+	changed, err := nocloud.Write(root, inst, nocloud.Options{Dir: *dir, PinDatasource: *pin})
 	for _, p := range changed {
 		fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(root.Dir, p))
 	}

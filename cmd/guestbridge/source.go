@@ -13,6 +13,7 @@ import (
 
 	"guestbridge/configdrive"
 	"guestbridge/datasource"
+	"guestbridge/datasource/vmdata"
 	"guestbridge/xenstore"
 )
 
@@ -21,21 +22,63 @@ func sourceFlag(fs *pflag.FlagSet) *string {
 	return fs.String("source", "auto", "where to read from: auto, configdrive[:PATH], xenstore[:SOCKET]")
 }
 
-// localNames maps each local NIC's lower-case MAC to its kernel name, so
-// rendered configs label interfaces the way this machine names them. Only
-// device-backed NICs count: a bond or VLAN shares a member's MAC.
-// Offline (--root) there is no "this machine": callers pass nil.
+// localNames maps each local NIC's lower-case MAC to its kernel name. Only
+// `show` uses it, to label interfaces the way this machine names them now;
+// everything that writes (seed, apply) leaves names out so that its output
+// does not depend on what the kernel called a NIC at the time.
 func localNames() map[string]string {
-	names, err := xenstore.LocalMACs(xenstore.SysClassNet)
+	names, err := vmdata.LocalMACs(vmdata.SysClassNet)
 	if err != nil {
 		return nil
 	}
 	return names
 }
 
-// openSource turns a --source value into a Source. "auto" prefers a config
-// drive (it is what the cloud built for this boot) and falls back to XenStore.
-func openSource(ctx context.Context, spec string, names map[string]string) (datasource.Source, error) {
+// probes is the --source auto list, in order of preference: a config drive
+// (it is what the cloud built for this boot), then XenStore. Adding a
+// source is one entry here.
+func probes(names map[string]string) []datasource.Probe {
+	return []datasource.Probe{
+		{Kind: "configdrive", Find: func(ctx context.Context) ([]datasource.Source, error) {
+			drives, err := configdrive.Find(configdrive.FindOptions{})
+			if errors.Is(err, configdrive.ErrNotFound) {
+				return nil, nil
+			}
+			if err != nil {
+				return nil, fmt.Errorf("looking for a config drive: %w", err)
+			}
+			var out []datasource.Source
+			for _, d := range drives {
+				out = append(out, &configdrive.Source{Path: d, KnownNames: names})
+			}
+			return out, nil
+		}},
+		{Kind: "xenstore", Find: func(ctx context.Context) ([]datasource.Source, error) {
+			if !xenstoreAnswers(ctx) {
+				return nil, nil
+			}
+			return []datasource.Source{&vmdata.Source{Path: xenstorePathIfSet(), LocalMACs: names}}, nil
+		}},
+	}
+}
+
+// xenstoreAnswers tells whether XenStore answers a read within a short time.
+func xenstoreAnswers(ctx context.Context) bool {
+	dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	c, err := xenstore.Dial(dctx, "")
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	// Any successful read proves the store answers, not just that a device node exists.
+	_, err = c.Read(dctx, "vm-data/hostname")
+	return err == nil || errors.Is(err, fs.ErrNotExist)
+}
+
+// openSource turns an explicit --source value into a Source ("auto" is
+// handled by readInstance).
+func openSource(spec string, names map[string]string) (datasource.Source, error) {
 	kind, arg, hasArg := strings.Cut(spec, ":")
 	switch kind {
 	case "configdrive":
@@ -44,55 +87,49 @@ func openSource(ctx context.Context, spec string, names map[string]string) (data
 		}
 		return &configdrive.Source{Path: arg, KnownNames: names}, nil
 	case "xenstore":
-		return &xenstore.Source{Path: arg, LocalMACs: names}, nil
+		return &vmdata.Source{Path: arg, LocalMACs: names}, nil
 	case "auto":
 		if hasArg {
 			return nil, usagef("--source auto takes no argument")
 		}
-		found, err := detectSources(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if len(found) == 0 {
-			return nil, errNoSource
-		}
-		return openSource(ctx, found[0].spec(), names)
+		return nil, nil
 	default:
 		return nil, usagef("--source %q: want auto, configdrive[:PATH] or xenstore[:SOCKET]", spec)
 	}
 }
 
-// detected is one source present on this machine.
-type detected struct {
-	Kind   string `json:"kind"` // configdrive or xenstore
-	Path   string `json:"path"` // device, directory or socket
-	Detail string `json:"detail,omitempty"`
-}
-
-func (d detected) spec() string { return d.Kind + ":" + d.Path }
-
-// detectSources lists the config drives found by label, then XenStore if it
-// answers within a short time.
-func detectSources(ctx context.Context) ([]detected, error) {
-	var found []detected
-	drives, err := configdrive.Find(configdrive.FindOptions{})
-	if err != nil && !errors.Is(err, configdrive.ErrNotFound) {
-		return nil, fmt.Errorf("looking for a config drive: %w", err)
+// readInstance reads the source --source names (auto: the first present
+// one that reads, falling back to the next), logging its warnings.
+func readInstance(ctx context.Context, spec string, names map[string]string) (*datasource.Instance, error) {
+	s, err := openSource(spec, names)
+	if err != nil {
+		return nil, err
 	}
-	for _, d := range drives {
-		found = append(found, detected{Kind: "configdrive", Path: d})
-	}
-	dctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	if c, err := xenstore.Dial(dctx, ""); err == nil {
-		// Any successful read proves the store answers, not just that a device node exists.
-		if _, err := c.Read(dctx, "vm-data/hostname"); err == nil || errors.Is(err, fs.ErrNotExist) {
-			found = append(found, detected{Kind: "xenstore", Path: xenstorePath()})
+	var inst *datasource.Instance
+	if s == nil {
+		inst, err = datasource.ReadFirst(ctx, probes(names), logger(ctx))
+		if errors.Is(err, datasource.ErrNoSource) {
+			return nil, errNoSource
 		}
-		c.Close()
+	} else {
+		inst, err = s.Read(ctx)
+		if err == nil && inst.Source == "" {
+			inst.Source = s.Name()
+		}
 	}
-	return found, nil
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range inst.Warnings {
+		logger(ctx).Warn(w, "source", inst.Source)
+	}
+	return inst, nil
 }
+
+var errNoSource = fmt.Errorf("%w: no config drive (label config-2) and no XenStore", datasource.ErrNoSource)
+
+// xenstorePathIfSet is $XENSTORED_PATH (what Dial("") tries first), else "".
+func xenstorePathIfSet() string { return os.Getenv("XENSTORED_PATH") }
 
 // xenstorePath names the XenStore endpoint Dial("") uses, for display.
 func xenstorePath() string {

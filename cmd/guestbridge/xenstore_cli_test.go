@@ -13,7 +13,7 @@ import (
 
 func raxXenStore(t *testing.T) *xenstoretest.Server {
 	xs := xenstoretest.NewServer(t)
-	xs.Set("vm-data/networking/BC764E206C5B", mustRead(t, "../../xenstore/testdata/vmdata/rax-BC764E206C5B.json"))
+	xs.Set("vm-data/networking/BC764E206C5B", mustRead(t, "../../datasource/vmdata/testdata/vmdata/rax-BC764E206C5B.json"))
 	xs.Set("vm", []byte("/vm/6d2b1c3a-6a7e-4f5e-9d0c-1b2a3c4d5e6f"))
 	return xs
 }
@@ -88,21 +88,25 @@ func TestBootWithoutSourceIsNoFailure(t *testing.T) {
 	}
 }
 
-// boot on an offline image with cloud-init installed seeds it and pins NoCloud.
-func TestBootSeedsWhenCloudInitIsInstalled(t *testing.T) {
+// boot on an offline image with cloud-init installed (and enabled: no
+// systemd in this image) seeds it, says why, never writes the datasource
+// pin (the package installs it, issue 9), and writes nova's injected files
+// itself (cloud-init's NoCloud does not).
+func TestBootSeedModeWritesFilesNotPin(t *testing.T) {
 	root := offlineImage(t)
 	os.MkdirAll(filepath.Join(root, "usr/bin"), 0o755)
 	os.WriteFile(filepath.Join(root, "usr/bin/cloud-init"), []byte("#!/bin/sh\n"), 0o755)
 	rc, out, stderr := runCLI(t, "boot", "--source", "configdrive:"+sampleISO, "--root", root)
-	if rc != 0 || !strings.Contains(out, "mode seed") {
+	if rc != 0 || !strings.Contains(out, "mode seed: cloud-init is installed and enabled") {
 		t.Fatalf("rc %d out %q stderr %q", rc, out, stderr)
 	}
-	for _, f := range []string{"var/lib/cloud/seed/nocloud/network-config", "etc/cloud/cloud.cfg.d/90-guestbridge.cfg"} {
-		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
-			t.Errorf("boot in seed mode did not write %s: %v", f, err)
-		}
+	if _, err := os.Stat(filepath.Join(root, "var/lib/cloud/seed/nocloud/network-config")); err != nil {
+		t.Errorf("boot in seed mode did not write the seed: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(root, "etc/motd")); err == nil {
-		t.Error("seed mode must leave files to cloud-init, but /etc/motd was written")
+	if _, err := os.Stat(filepath.Join(root, "etc/cloud/cloud.cfg.d/90-guestbridge.cfg")); err == nil {
+		t.Error("boot wrote the datasource pin; only the package (or seed --pin-datasource) may")
+	}
+	if _, err := os.Stat(filepath.Join(root, "etc/motd")); err != nil {
+		t.Errorf("seed mode must write the injected /etc/motd itself: %v", err)
 	}
 }

@@ -61,10 +61,12 @@ func baseInitramfs(k kernel, kernelHash, dir string, extra []string) (string, er
 		keyParts = append(keyParts, m.Path, m.Options)
 	}
 	name := "base-" + shortHash(keyParts...) + ".cpio"
-	return cached(dir, name, func(w io.Writer) error { return writeBase(w, k, set) })
+	return cached(dir, name, func(w io.Writer) error { return writeBase(w, k, set, initScript) })
 }
 
-func writeBase(w io.Writer, k kernel, set moduleSet) error {
+// writeBase writes an initramfs with busybox, the module set (indexed by
+// busybox depmod) and init as /init.
+func writeBase(w io.Writer, k kernel, set moduleSet, init []byte) error {
 	stage, err := os.MkdirTemp("", "vmtest-modules-")
 	if err != nil {
 		return err
@@ -97,7 +99,7 @@ func writeBase(w io.Writer, k kernel, set moduleSet) error {
 	c.CharDev("/dev/console", 5, 1)
 	c.File("/bin/busybox", 0o755, bb)
 	c.Symlink("/bin/sh", "busybox")
-	c.File("/init", 0o755, initScript)
+	c.File("/init", 0o755, init)
 	c.File("/etc/modprobe.d/vmtest.conf", 0o644, modprobeConf(set))
 	if err := addTree(c, stage); err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/vishvananda/netlink"
 
@@ -44,7 +45,7 @@ func Apply(ctx context.Context, cfg *netconf.Config, o Options) (Report, error) 
 		o.StateDir = DefaultStateDir
 	}
 	if o.DHCP == nil {
-		o.DHCP = defaultDHCP(o)
+		o.DHCP = DefaultDHCP(o)
 	}
 	ops := o.ops
 	if ops == nil {
@@ -55,11 +56,22 @@ func Apply(ctx context.Context, cfg *netconf.Config, o Options) (Report, error) 
 		return Report{}, err
 	}
 	r := &run{ops: ops, o: o}
-	if err := r.apply(ctx, cfg, st); err != nil {
+	err = r.apply(ctx, cfg, st)
+	if o.KeepGoing && err == nil && len(r.report.Failed) > 0 {
+		err = errors.Join(r.report.Failed...)
+	}
+	if err != nil {
 		if o.DryRun {
 			return r.report, err
 		}
-		return r.report, r.rollback(err)
+		if !o.KeepGoing {
+			return r.report, r.rollback(err)
+		}
+		// KeepGoing: what succeeded stays, and is recorded as ours.
+		if serr := st.save(o.StateDir); serr != nil {
+			err = errors.Join(err, fmt.Errorf("save %s: %w", o.StateDir, serr))
+		}
+		return r.report, err
 	}
 	if o.DryRun {
 		return r.report, nil
@@ -68,6 +80,18 @@ func Apply(ctx context.Context, cfg *netconf.Config, o Options) (Report, error) 
 		return r.report, r.rollback(fmt.Errorf("save %s: %w", o.StateDir, err))
 	}
 	return r.report, nil
+}
+
+// failed handles the failure of one interface's (or one route's) change:
+// with KeepGoing it is recorded and the run goes on with the others, else
+// it ends the run (and the run is rolled back).
+func (r *run) failed(err error) error {
+	if err == nil || !r.o.KeepGoing || errors.Is(err, context.Canceled) {
+		return err
+	}
+	r.report.Failed = append(r.report.Failed, err)
+	r.logf("error: %v", err)
+	return nil
 }
 
 func (r *run) apply(ctx context.Context, cfg *netconf.Config, st *state) error {
@@ -82,12 +106,28 @@ func (r *run) apply(ctx context.Context, cfg *netconf.Config, st *state) error {
 	if err := r.forgetDropped(links, targets, st); err != nil {
 		return err
 	}
+	// Every interface is brought up first, then all DHCP leases are
+	// requested at once under one budget (a missing server costs one
+	// timeout, not one per interface and family).
+	var up []*target
+	for _, t := range targets {
+		err := r.setUp(t.name, t.link)
+		if err == nil {
+			up = append(up, t)
+		}
+		if err := r.failed(err); err != nil {
+			return err
+		}
+	}
+	if err := r.allLeases(ctx, up); err != nil {
+		return err
+	}
 	var routes []wantedRoute
 	for _, t := range targets {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := r.ensureL3(ctx, t, st); err != nil {
+		if err := r.failed(r.ensureL3(t, st)); err != nil {
 			return err
 		}
 		idx := 0
@@ -194,16 +234,10 @@ func (r *run) ensureLinks(links []netlink.Link, cfg *netconf.Config) ([]*target,
 	return targets, nil
 }
 
-// ensureL3 brings t up, obtains DHCP leases (which need the link up), then
-// sets MTU, addresses and accept_ra. Lease results join the wanted state so
-// they are journaled and recorded like static ones.
-func (r *run) ensureL3(ctx context.Context, t *target, st *state) error {
-	if err := r.setUp(t.name, t.link); err != nil {
-		return err
-	}
-	if err := r.leases(ctx, t); err != nil {
-		return err
-	}
+// ensureL3 sets MTU, addresses and accept_ra of t (already up, its leases
+// merged). Lease results join the wanted state so they are journaled and
+// recorded like static ones.
+func (r *run) ensureL3(t *target, st *state) error {
 	if err := r.setMTU(t.name, t.link, t.l3.MTU); err != nil {
 		return err
 	}
@@ -226,33 +260,63 @@ func (r *run) setAcceptRA(t *target) error {
 	return r.setIfSysctl(t, "ipv6", "accept_ra", want)
 }
 
-// leases asks o.DHCP for the DHCP families of t and merges the answers into
-// t.l3. A dry run only reports that it would ask. No lease is a warning,
-// not a failure: the static part of the config still applies.
-func (r *run) leases(ctx context.Context, t *target) error {
-	for _, v6 := range []bool{false, true} {
-		if (!v6 && !t.l3.DHCP4) || (v6 && !t.l3.DHCP6) {
-			continue
-		}
-		family := "DHCPv4"
-		if v6 {
-			family = "DHCPv6"
-		}
-		if r.o.DryRun {
-			r.report.Changes = append(r.report.Changes, Change{"dhcp", t.name, "request " + family + " lease"})
-			continue
-		}
-		lease, err := r.o.DHCP(ctx, t.name, v6)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+// allLeases asks o.DHCP for the DHCP families of every target at once,
+// under one budget (Options.DHCPTimeout), and merges the answers into each
+// target's l3. A dry run only reports that it would ask. No lease is a
+// warning, not a failure: the static part of the config still applies.
+func (r *run) allLeases(ctx context.Context, targets []*target) error {
+	type ask struct {
+		t     *target
+		v6    bool
+		lease netconf.L3
+		err   error
+	}
+	var asks []*ask
+	for _, t := range targets {
+		for _, v6 := range []bool{false, true} {
+			if (!v6 && t.l3.DHCP4) || (v6 && t.l3.DHCP6) {
+				asks = append(asks, &ask{t: t, v6: v6})
 			}
-			r.warn("%s: %s: %v", t.name, family, err)
+		}
+	}
+	if len(asks) == 0 {
+		return nil
+	}
+	if r.o.DryRun {
+		for _, a := range asks {
+			r.report.Changes = append(r.report.Changes, Change{"dhcp", a.t.name, "request " + familyName(a.v6) + " lease"})
+		}
+		return nil
+	}
+	bctx, cancel := context.WithTimeout(ctx, r.o.dhcpTimeout())
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, a := range asks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a.lease, a.err = r.o.DHCP(bctx, a.t.name, a.v6)
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, a := range asks {
+		if a.err != nil {
+			r.warn("%s: %s: %v", a.t.name, familyName(a.v6), a.err)
 			continue
 		}
-		mergeLease(&t.l3, lease)
+		mergeLease(&a.t.l3, a.lease)
 	}
 	return nil
+}
+
+func familyName(v6 bool) string {
+	if v6 {
+		return "DHCPv6"
+	}
+	return "DHCPv4"
 }
 
 // mergeLease adds what a lease brings to the configured L3: static values

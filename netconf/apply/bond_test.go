@@ -39,9 +39,11 @@ func TestApplyBondAndVLANSequence(t *testing.T) {
 		"LinkSetMasterByIndex ens4 bond0",
 		"LinkSetUp bond0",
 		"LinkAdd vlan bond0.100 parent=bond0 id=100 mac=",
+		// every interface up first (DHCP of all runs at once), then MTUs
+		// in config order: a parent's before its VLAN's
 		"LinkSetUp ens3", "LinkSetUp ens4",
-		"LinkSetMTU bond0 9000",
 		"LinkSetUp bond0.100",
+		"LinkSetMTU bond0 9000",
 		"AddrAdd bond0.100 198.18.0.10/24",
 		"RouteAdd 0.0.0.0/0 via 198.18.0.1 dev bond0.100 metric 100 proto 198",
 	}

@@ -26,9 +26,11 @@ func (r *run) do(c Change, act, undo func() error) error {
 		return nil
 	}
 	if r.o.failAfter > 0 && r.applied >= r.o.failAfter {
+		r.report.Changes = r.report.Changes[:len(r.report.Changes)-1]
 		return fmt.Errorf("%s: %w", c, errInjected)
 	}
 	if err := act(); err != nil {
+		r.report.Changes = r.report.Changes[:len(r.report.Changes)-1] // not made
 		return fmt.Errorf("%s: %w", c, err)
 	}
 	r.applied++

@@ -26,6 +26,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -49,7 +50,14 @@ type Options struct {
 	// the default DHCP client run there. Zero or negative: the current netns.
 	NetNS netns.NsHandle
 	DHCP  DHCPFunc // nil: package dhcp in NetNS
-	Logf  func(string, ...any)
+	// DHCPTimeout is the one budget for all DHCP requests of a run, which
+	// run in parallel; default DefaultDHCPTimeout.
+	DHCPTimeout time.Duration
+	// KeepGoing (boot): a failure on one interface or route is recorded in
+	// Report.Failed and the others still apply; nothing is rolled back.
+	// Without it a failed step rolls back the whole run.
+	KeepGoing bool
+	Logf      func(string, ...any)
 
 	ops       netOps // test hook: a recording fake instead of Handle
 	failAfter int    // test hook: fail the change after N successful ones
@@ -69,10 +77,22 @@ func (c Change) String() string {
 	return c.Link + ": " + c.Op + " " + c.What
 }
 
-// Report lists the changes and the warnings of one Apply.
+// DefaultDHCPTimeout bounds all DHCP requests of one Apply together.
+const DefaultDHCPTimeout = 30 * time.Second
+
+func (o Options) dhcpTimeout() time.Duration {
+	if o.DHCPTimeout > 0 {
+		return o.DHCPTimeout
+	}
+	return DefaultDHCPTimeout
+}
+
+// Report lists the changes, the warnings and (with KeepGoing) the failed
+// changes of one Apply.
 type Report struct {
 	Changes  []Change
 	Warnings []string
+	Failed   []error
 }
 
 // String is a human-readable plan or summary, one change per line.

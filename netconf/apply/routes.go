@@ -145,7 +145,10 @@ func (r *run) ensureRoutes(wanted []wantedRoute, names map[int]string) error {
 				func() error { return r.ops.RouteDel(rt) })
 		}
 		if err != nil {
-			return err
+			if err := r.failed(err); err != nil {
+				return err
+			}
+			continue
 		}
 		have[keyOfWanted(w)] = true
 	}

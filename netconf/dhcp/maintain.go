@@ -2,7 +2,6 @@ package dhcp
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4/nclient4"
@@ -13,10 +12,12 @@ import (
 // 60 s; we allow shorter leases in tests but not a busy loop).
 const retryFloor = 2 * time.Second
 
-// Maintain keeps a DHCPv4 lease on ifname for the agent: it requests one,
-// calls apply, renews at T1 (unicast to the server), rebinds from T2
-// (broadcast), and starts over when the lease expires. It returns when ctx
-// ends (nil) or apply fails (that error).
+// Maintain keeps a DHCPv4 lease on ifname: it requests one, calls apply,
+// renews at T1 (unicast to the server), rebinds from T2 (broadcast), and
+// starts over when the lease expires. A failed apply never ends it: apply
+// is retried with backoff (2 s doubling to 1 min) until it succeeds or the
+// next renewal brings a newer lease. It returns when ctx ends (nil) or the
+// client cannot be opened.
 func Maintain(ctx context.Context, ifname string, apply func(*Lease4) error, o Options) error {
 	c, err := client4(ifname, o)
 	if err != nil {
@@ -32,9 +33,7 @@ func Maintain(ctx context.Context, ifname string, apply func(*Lease4) error, o O
 				sleep(ctx, retryFloor)
 				continue
 			}
-			if err := apply(lease); err != nil {
-				return fmt.Errorf("%s: apply DHCPv4 lease: %w", ifname, err)
-			}
+			applyUntil(ctx, lease.Acquired.Add(lease.T1), func() error { return apply(lease) }, ifname, "DHCPv4", o)
 		}
 		next, err := extend(ctx, c, lease, ifname, o)
 		if err != nil {
@@ -42,12 +41,67 @@ func Maintain(ctx context.Context, ifname string, apply func(*Lease4) error, o O
 		}
 		if next != nil {
 			lease = next
-			if err := apply(lease); err != nil {
-				return fmt.Errorf("%s: apply DHCPv4 lease: %w", ifname, err)
-			}
+			applyUntil(ctx, lease.Acquired.Add(lease.T1), func() error { return apply(lease) }, ifname, "DHCPv4", o)
 		}
 	}
 	return nil
+}
+
+// Maintain6 keeps a stateful DHCPv6 lease on ifname: it requests one,
+// calls apply, and requests again at T1 (the same server gives the same
+// address to the same DUID/IAID); a failure is retried with backoff. A
+// failed apply never ends it. It returns when ctx ends.
+func Maintain6(ctx context.Context, ifname string, apply func(*Lease6) error, o Options) error {
+	wait := retryFloor
+	for ctx.Err() == nil {
+		l, err := Request6(ctx, ifname, o)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			o.logf("%v; retrying in %s", err, wait)
+			sleep(ctx, wait)
+			wait = min(2*wait, maxBackoff)
+			continue
+		}
+		wait = retryFloor
+		t1 := l.T1
+		if t1 <= 0 {
+			t1 = l.PreferredLifetime / 2
+		}
+		if t1 <= 0 {
+			t1 = time.Hour
+		}
+		renewAt := l.Acquired.Add(max(t1, retryFloor))
+		applyUntil(ctx, renewAt, func() error { return apply(l) }, ifname, "DHCPv6", o)
+		sleep(ctx, time.Until(renewAt))
+	}
+	return nil
+}
+
+// maxBackoff caps the wait between retries of a failed apply or request.
+const maxBackoff = time.Minute
+
+// applyUntil calls apply until it succeeds, ctx ends or deadline passes,
+// waiting 2 s, 4 s, … (at most maxBackoff, never past deadline) between
+// attempts. Each failure is logged.
+func applyUntil(ctx context.Context, deadline time.Time, apply func() error, ifname, family string, o Options) {
+	wait := retryFloor
+	for ctx.Err() == nil {
+		err := apply()
+		if err == nil {
+			return
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			o.logf("%s: apply %s lease: %v; giving up on this lease, next one at renewal", ifname, family, err)
+			return
+		}
+		d := min(wait, left)
+		o.logf("%s: apply %s lease: %v; retrying in %s", ifname, family, err, d.Round(time.Second))
+		sleep(ctx, d)
+		wait = min(2*wait, maxBackoff)
+	}
 }
 
 // extend waits for T1 and renews, then from T2 rebinds, until the lease

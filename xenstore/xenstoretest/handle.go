@@ -22,6 +22,7 @@ type handler func(s *Server, r *request) (reply []byte, errno string)
 var handlers = map[xenstore.MsgType]handler{
 	xenstore.TypeRead:             (*Server).doRead,
 	xenstore.TypeDirectory:        (*Server).doDirectory,
+	xenstore.TypeDirectoryPart:    (*Server).doDirectoryPart,
 	xenstore.TypeWrite:            (*Server).doWrite,
 	xenstore.TypeMkdir:            (*Server).doMkdir,
 	xenstore.TypeRm:               (*Server).doRm,
@@ -118,6 +119,52 @@ func (s *Server) doDirectory(r *request) ([]byte, string) {
 	var b []byte
 	for _, name := range n.childNames() {
 		b = append(append(b, name...), 0)
+	}
+	return b, ""
+}
+
+// doDirectoryPart answers XS_DIRECTORY_PART ("path\0offset\0") the way the
+// C xenstored does: the node's generation, then as many whole names from the
+// byte offset into the NUL-separated child list as fit in a payload, and an
+// extra NUL (an empty name) when the list ends in this part.
+func (s *Server) doDirectoryPart(r *request) ([]byte, string) {
+	if s.noDirPart {
+		return nil, "ENOSYS"
+	}
+	a, good := args(r.p.Payload)
+	if !good || len(a) != 2 {
+		return nil, "EINVAL"
+	}
+	off, err := strconv.Atoi(a[1])
+	if err != nil || off < 0 {
+		return nil, "EINVAL"
+	}
+	r.p.Payload = append([]byte(a[0]), 0)
+	n, errno := r.existingNode()
+	if n == nil {
+		return nil, errno
+	}
+	var list []byte
+	for _, name := range n.childNames() {
+		list = append(append(list, name...), 0)
+	}
+	gen := strconv.FormatUint(n.gen, 10)
+	b := append([]byte(gen), 0)
+	if off >= len(list) {
+		return append(b, 0), ""
+	}
+	max := xenstore.MaxPayload - len(b) - 1
+	end := off
+	for end < len(list) {
+		next := end + bytes.IndexByte(list[end:], 0) + 1
+		if next-off > max {
+			break
+		}
+		end = next
+	}
+	b = append(b, list[off:end]...)
+	if end == len(list) {
+		b = append(b, 0)
 	}
 	return b, ""
 }

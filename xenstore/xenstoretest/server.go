@@ -26,6 +26,16 @@ type Server struct {
 	watches []*watchReg
 	closed  bool
 	wg      sync.WaitGroup
+
+	noDirPart bool // answer XS_DIRECTORY_PART with ENOSYS, like a daemon before Xen 4.9
+}
+
+// DisableDirectoryPart makes the server answer XS_DIRECTORY_PART with
+// ENOSYS, as daemons older than Xen 4.9 do, to test the fallback.
+func (s *Server) DisableDirectoryPart() {
+	s.mu.Lock()
+	s.noDirPart = true
+	s.mu.Unlock()
 }
 
 // NewServer starts a server on a fresh socket; it stops in t.Cleanup.
@@ -160,7 +170,7 @@ func (s *Server) Children(path string) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if n := s.st.lookup(abs); n != nil {
-		return n.childNames()
+		return n.sortedChildNames()
 	}
 	return nil
 }

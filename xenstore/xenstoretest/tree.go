@@ -8,6 +8,7 @@ import "sort"
 type node struct {
 	value    []byte
 	children map[string]*node
+	order    []string // child names in creation order, as C xenstored lists them
 	perms    []string // GET_PERMS entries, e.g. ["n0"]
 	gen      uint64
 }
@@ -20,6 +21,7 @@ func (n *node) clone() *node {
 	c := &node{
 		value:    append([]byte(nil), n.value...),
 		children: make(map[string]*node, len(n.children)),
+		order:    append([]string(nil), n.order...),
 		perms:    append([]string(nil), n.perms...),
 		gen:      n.gen,
 	}
@@ -29,13 +31,26 @@ func (n *node) clone() *node {
 	return c
 }
 
+// childNames lists the children in creation order, as the C xenstored does
+// (it appends a new child to the node's list), so arrival order survives.
 func (n *node) childNames() []string {
-	names := make([]string, 0, len(n.children))
-	for k := range n.children {
-		names = append(names, k)
-	}
+	return append([]string{}, n.order...)
+}
+
+func (n *node) sortedChildNames() []string {
+	names := n.childNames()
 	sort.Strings(names)
 	return names
+}
+
+func (n *node) removeChild(name string) {
+	delete(n.children, name)
+	for i, v := range n.order {
+		if v == name {
+			n.order = append(n.order[:i:i], n.order[i+1:]...)
+			break
+		}
+	}
 }
 
 // store is a tree plus the generation counter that stamps its changes.
@@ -85,6 +100,7 @@ func (s store) ensure(abs string) *node {
 			g := s.bump()
 			child = newNode(g)
 			n.children[c] = child
+			n.order = append(n.order, c)
 			n.gen = g
 		}
 		n = child
@@ -113,7 +129,7 @@ func (s store) rm(abs string) (removed, parentExists bool) {
 	if parent.children[last] == nil {
 		return false, true
 	}
-	delete(parent.children, last)
+	parent.removeChild(last)
 	parent.gen = s.bump()
 	return true, true
 }
