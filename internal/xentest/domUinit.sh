@@ -13,8 +13,10 @@ export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu
 echo /sbin/modprobe > /proc/sys/kernel/modprobe
 hostname localhost
 
-# (stdin from the console: there is no /dev/null before devtmpfs)
-guestbridge agent --metrics-interval 0 </dev/console &
+# (the shell gives a background job /dev/null as stdin: make one until
+# devtmpfs is mounted over /dev)
+mknod /dev/null c 1 3
+guestbridge agent --metrics-interval 0 &
 AGENT_PID=$!
 sleep 2
 mount -t devtmpfs devtmpfs /dev
