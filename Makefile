@@ -49,7 +49,10 @@ install: build
 NFPM    ?= $(shell command -v nfpm 2>/dev/null || echo $(HOME)/go/bin/nfpm)
 PKG_OUT ?= dist/out
 PKG_BUILD = $(PKG_OUT)/build
-PKG_ENV   = VERSION=$(VERSION) GUESTBRIDGE_BIN=$(BIN) GUESTBRIDGE_BUILD=$(PKG_BUILD)
+# Reproducible packages (same tree, same bytes): file times and build dates
+# from the last commit.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+PKG_ENV   = VERSION=$(VERSION) GUESTBRIDGE_BIN=$(BIN) GUESTBRIDGE_BUILD=$(PKG_BUILD) SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH)
 package: build
 	rm -rf $(PKG_BUILD) && mkdir -p $(PKG_BUILD)
 	gzip -9n -c dist/man/guestbridge.8 > $(PKG_BUILD)/guestbridge.8.gz
