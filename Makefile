@@ -75,7 +75,7 @@ demo: build
 
 # Installs what the tests need (Debian 12, root), then runs every test.
 test: deps lint
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 60m ./...
 
 deps:
 	@missing=$$(for p in $(TEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
