@@ -70,7 +70,7 @@ var initChecks = map[string][]systest.Check{
 		{Name: "boot-time", Cmd: "systemctl show -p ExecMainStartTimestampMonotonic,ExecMainExitTimestampMonotonic guestbridge-boot.service; systemd-analyze"},
 	},
 	"sysvinit": {
-		{Name: "enabled", Cmd: "ls /etc/rcS.d /etc/rc2.d"},
+		{Name: "enabled", Cmd: "ls -1 /etc/rcS.d /etc/rc2.d"},
 		{Name: "agent-status", Cmd: "/etc/init.d/guestbridge-agent status"},
 		{Name: "gb-log", Cmd: "cat /var/log/guestbridge-agent.log"},
 	},
