@@ -168,6 +168,9 @@ const (
 // Run serves requests until ctx ends, then returns nil. XenStore errors are
 // logged and retried; they never end Run.
 func (a *Agent) Run(ctx context.Context) error {
+	if sw, ok := a.act.(interface{ SweepTemp(func(string, ...any)) }); ok {
+		sw.SweepTemp(a.logf)
+	}
 	if err := a.store.Mkdir(ctx, hostDir); err != nil && ctx.Err() == nil {
 		// Usually "already exists"; a real failure shows up in the scan.
 		a.logf("agent: mkdir %s: %v", hostDir, err)

@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -140,6 +141,31 @@ func TestEndToEndWithRealXenstored(t *testing.T) {
 			json.Unmarshal([]byte(ra.host(t, "raw", "nosuch", `""`)), &bad)
 			wantReply(t, bad, "404", "No such agent command 'nosuch'")
 
+			// Error replies quoting paths with quotes, backslashes and
+			// non-ASCII reach Nova as JSON objects through the real
+			// xenstore-read (which doubles backslashes and escapes
+			// non-ASCII bytes), and the message decodes back exactly.
+			if err := os.WriteFile(filepath.Join(ra.root.Dir, "etc/ünï"), []byte("a file, not a directory"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct{ path, want string }{
+				{`ünï/"q"\x`, fmt.Sprintf("injectfile: path %q is not absolute", `ünï/"q"\x`)},
+				{"/etc/ünï/\"q\"\\x 😀", "injectfile: couldn't write /etc/ünï/\"q\"\\x 😀: "},
+			} {
+				value, _ := json.Marshal(b64(c.path + ",x"))
+				out := ra.host(t, "raw", "injectfile", string(value))
+				var rep map[string]string
+				if err := json.Unmarshal([]byte(out), &rep); err != nil {
+					t.Errorf("injectfile %q: Nova got %s, not a JSON object: %v", c.path, out, err)
+					continue
+				}
+				msg, err := decodeRelayedMessage(rep["message"])
+				if rep["returncode"] != "500" || err != nil || !strings.HasPrefix(msg, c.want) {
+					t.Errorf("injectfile %q: Nova got returncode %q message %q (decoded %q, %v); want 500 and %q",
+						c.path, rep["returncode"], rep["message"], msg, err, c.want)
+				}
+			}
+
 			// Every request was removed; every reply is still there.
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
@@ -148,8 +174,8 @@ func TestEndToEndWithRealXenstored(t *testing.T) {
 				return err == nil && len(left) == 0
 			})
 			replies, err := ra.client.List(ctx, guestDir)
-			if err != nil || len(replies) != 11 {
-				t.Errorf("data/guest holds %d replies (%v), want 11", len(replies), err)
+			if err != nil || len(replies) != 13 {
+				t.Errorf("data/guest holds %d replies (%v), want 13", len(replies), err)
 			}
 		})
 	}
@@ -204,4 +230,13 @@ func TestEndToEndSurvivesDaemonRestart(t *testing.T) {
 	if got := ra.host(t, "version"); got != `"7.7"` {
 		t.Fatalf("version after restart = %s", got)
 	}
+}
+
+// decodeRelayedMessage undoes what reaches Nova through xenstore-read: the
+// message shows our JSON escapes literally, so it is decoded once more as
+// the body of a JSON string.
+func decodeRelayedMessage(m string) (string, error) {
+	var s string
+	err := json.Unmarshal([]byte(`"`+m+`"`), &s)
+	return s, err
 }

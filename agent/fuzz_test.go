@@ -40,6 +40,7 @@ func FuzzHandleRequest(f *testing.F) {
 		if _, ok := fields["message"].(string); !ok {
 			t.Fatalf("reply %q: message not a string", raw)
 		}
+		checkReplyRoundTrip(t, res)
 		if len(raw) > maxMessage+64 {
 			t.Fatalf("reply of %d bytes is too large for XenStore", len(raw))
 		}

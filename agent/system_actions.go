@@ -33,3 +33,16 @@ func (s SystemActions) ResetNetwork(ctx context.Context) error {
 	}
 	return s.Reset(ctx)
 }
+
+// SweepTemp removes temporary files an interrupted write left in the
+// directories the agent writes to (see system.Root.SweepTemp); Run calls
+// it once at start.
+func (s SystemActions) SweepTemp(logf func(string, ...any)) {
+	removed, err := s.Root.SweepTemp()
+	for _, p := range removed {
+		logf("agent: removed %s, left by an interrupted write", p)
+	}
+	if err != nil {
+		logf("agent: sweeping temporary files: %v", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"guestbridge/system"
 )
@@ -50,4 +51,24 @@ func TestSystemActions(t *testing.T) {
 	if err := act.ResetNetwork(context.Background()); err != nil || !called {
 		t.Fatalf("ResetNetwork: %v, called %v", err, called)
 	}
+}
+
+// The agent sweeps temp files a killed write left before serving.
+func TestRunSweepsStaleTempFiles(t *testing.T) {
+	root := system.Root{Dir: t.TempDir()}
+	stale := filepath.Join(root.Dir, "etc/.shadow-.0123456789abcdef.guestbridge-tmp")
+	if err := os.MkdirAll(filepath.Dir(stale), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(stale, []byte("root:$6$..."), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(stale, old, old)
+	s := newFakeStore()
+	runAgent(t, New(s, SystemActions{Root: root}, Options{Logf: t.Logf}))
+	waitFor(t, "stale temp file removed", func() bool {
+		_, err := os.Lstat(stale)
+		return os.IsNotExist(err)
+	})
 }

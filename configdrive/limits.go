@@ -8,6 +8,9 @@ import (
 	"io/fs"
 )
 
+// errTooLarge is wrapped by the error for a file over its size limit.
+var errTooLarge = errors.New("limit")
+
 // readLimited reads a whole file, refusing one over limit bytes before
 // reading it when its size is known and while reading it when not.
 func readLimited(fsys fs.FS, name string, limit int64) ([]byte, error) {
@@ -23,15 +26,20 @@ func readLimited(fsys fs.FS, name string, limit int64) ([]byte, error) {
 	if st.IsDir() {
 		return nil, fmt.Errorf("%s: is a directory, want a file", name)
 	}
+	if !st.Mode().IsRegular() {
+		// Media readers only give regular files and directories; dirFS
+		// refuses the rest at Open. Belt and braces for other fs.FS.
+		return nil, fmt.Errorf("%s: %w (mode %s)", name, ErrNotRegular, st.Mode())
+	}
 	if st.Size() > limit {
-		return nil, fmt.Errorf("%s: %d bytes, over the %d-byte limit", name, st.Size(), limit)
+		return nil, fmt.Errorf("%s: %d bytes, over the %d-byte %w", name, st.Size(), limit, errTooLarge)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s: over the %d-byte limit", name, limit)
+		return nil, fmt.Errorf("%s: over the %d-byte %w", name, limit, errTooLarge)
 	}
 	return data, nil
 }

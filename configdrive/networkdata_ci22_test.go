@@ -64,7 +64,6 @@ var ci22Normalisers = []normaliser{
 	{"our gateway4/gateway6 back into default routes", normaliseOurGateways},
 	{"bond mode mapped to netplan names", normaliseBondMode},
 	{"bond and VLAN names honoured", normaliseNames},
-	{"no set-name for links without a name", normaliseSetName},
 	{"SLAAC and stateless DHCPv6 accept RA", normaliseAcceptRA},
 	{"routes of DHCP/SLAAC networks kept", normaliseDynamicRoutes},
 	{"per-network and in-route DNS kept", normaliseNetworkDNS},
@@ -118,20 +117,6 @@ func normaliseNames(fx *ndFixture, cfg *netconf.Config, _, theirs v2Tree) {
 		}
 		if sec != nil {
 			theirs[s] = renamed
-		}
-	}
-}
-
-// cloud-init writes set-name for every physical link; we only for links
-// whose "name" asks for one (a known current name needs no renaming).
-func normaliseSetName(fx *ndFixture, cfg *netconf.Config, _, theirs v2Tree) {
-	ci := fx.cloudInitNames()
-	for _, l := range fx.links() {
-		if n, _ := l["name"].(string); n == "" {
-			id, _ := l["id"].(string)
-			if i := theirs.iface(ci[id]); i != nil {
-				delete(i, "set-name")
-			}
 		}
 	}
 }

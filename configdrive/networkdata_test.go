@@ -232,8 +232,9 @@ func TestUnnamedLabelsSkipTakenNames(t *testing.T) {
 	}
 }
 
-// Difference: cloud-init writes set-name for links it found by MAC; we
-// only rename when the link's "name" asks. Shown by most ci-* fixtures.
+// Every ethernet matched by MAC gets set-name = its v2 key, as cloud-init
+// writes (its non-netplan renderers need the name; see v2.go). Named says
+// whether the source asked for the name (apply renames only then).
 func TestEthernetNaming(t *testing.T) {
 	cfg, _ := mustParseND(t, `{"links": [
 		{"id": "a", "type": "phy", "ethernet_mac_address": "FA:16:3E:00:00:01", "name": "wan0"},
@@ -250,8 +251,13 @@ func TestEthernetNaming(t *testing.T) {
 		t.Errorf("ethernets = %v, want %v", got, want)
 	}
 	out := mustRenderV2(t, cfg)
-	if strings.Count(out, "set-name:") != 1 || !strings.Contains(out, "set-name: wan0") {
-		t.Errorf("set-name only for wan0 expected:\n%s", out)
+	for _, want := range []string{"set-name: wan0", "set-name: ens4", "set-name: nic0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %q in\n%s", want, out)
+		}
+	}
+	if strings.Count(out, "set-name:") != 3 {
+		t.Errorf("set-name for the three links with a MAC expected:\n%s", out)
 	}
 	if strings.Contains(out, "lan0:\n      match") {
 		t.Errorf("a named link without MAC must have no match:\n%s", out)

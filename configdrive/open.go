@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"syscall"
 
 	"github.com/diskfs/go-diskfs/backend/file"
 	"github.com/diskfs/go-diskfs/filesystem/fat12"
@@ -31,14 +32,21 @@ func Open(path string) (fs.FS, io.Closer, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("config drive %s: %w", path, err)
 		}
-		return newMediaFS(root.FS()), root, nil
+		return newMediaFS(dirFS{root}), root, nil
 	}
-	if !st.Mode().IsRegular() && st.Mode()&fs.ModeDevice == 0 {
+	// A character device (a tty, /dev/zero) or FIFO could block or never
+	// end; only image files and block devices are media.
+	isBlock := st.Mode()&fs.ModeDevice != 0 && st.Mode()&fs.ModeCharDevice == 0
+	if !st.Mode().IsRegular() && !isBlock {
 		return nil, nil, fmt.Errorf("config drive %s: not a directory, image file or block device (mode %s)", path, st.Mode())
 	}
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("config drive %s: %w", path, err)
+	}
+	if st2, err := f.Stat(); err != nil || !os.SameFile(st, st2) {
+		f.Close()
+		return nil, nil, fmt.Errorf("config drive %s: changed while being opened", path)
 	}
 	fsys, err := openImage(f)
 	if err != nil {

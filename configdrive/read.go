@@ -12,12 +12,17 @@ import (
 	"guestbridge/datasource"
 )
 
-// Size limits. A config drive is at most 64 MiB (nova's vfat size) and its
-// JSON documents are a few KiB; anything bigger is refused rather than
-// read into memory.
+// Size limits. Nova accepts at most 64 KiB of user_data (base64) and 10 KiB
+// per injected file by default, and its JSON documents are a few KiB; the
+// limits leave generous room for other builders of config drives while
+// keeping the memory a read costs bounded (every byte is held in memory,
+// and a seed or apply copies it again): anything bigger is refused with an
+// error naming the file rather than read.
 const (
-	MaxJSONSize = 1 << 20  // meta_data.json, network_data.json, vendor_data*.json, ec2 meta-data.json
-	MaxBlobSize = 64 << 20 // user_data and each injected file
+	MaxJSONSize     = 1 << 20  // meta_data.json, network_data.json, vendor_data*.json (vendor data), ec2 meta-data.json
+	MaxUserDataSize = 16 << 20 // user_data
+	MaxFileSize     = 16 << 20 // each injected file (files[].content_path)
+	MaxFilesTotal   = 32 << 20 // all injected files together
 )
 
 // ReadOptions tune Read.
@@ -69,7 +74,7 @@ func Read(fsys fs.FS, opts ReadOptions) (*datasource.Instance, error) {
 	if inst.Files, err = readFiles(fsys, mdPath, md.Files); err != nil {
 		return nil, err
 	}
-	if inst.UserData, err = readOptional(fsys, dir+"/user_data", MaxBlobSize); err != nil {
+	if inst.UserData, err = readOptional(fsys, dir+"/user_data", MaxUserDataSize); err != nil {
 		return nil, err
 	}
 	if err := readVendorData(fsys, dir, inst); err != nil {
@@ -114,7 +119,11 @@ func pickVersion(fsys fs.FS) (string, error) {
 		candidates = append([]string{latest}, dated...)
 	}
 	for _, v := range candidates {
-		if _, err := fs.Stat(fsys, "openstack/"+v+"/meta_data.json"); err == nil {
+		_, err := fs.Stat(fsys, "openstack/"+v+"/meta_data.json")
+		if errors.Is(err, ErrNotRegular) {
+			return "", err // a FIFO or device: say so, not "no version"
+		}
+		if err == nil {
 			return "openstack/" + v, nil
 		}
 	}
@@ -124,11 +133,16 @@ func pickVersion(fsys fs.FS) (string, error) {
 // readFiles loads the content of each injected file.
 func readFiles(fsys fs.FS, mdPath string, refs []fileRef) ([]datasource.File, error) {
 	var files []datasource.File
+	var total int64
 	for i, ref := range refs {
-		content, err := readLimited(fsys, ref.ContentPath, MaxBlobSize)
+		content, err := readLimited(fsys, ref.ContentPath, min(MaxFileSize, MaxFilesTotal-total))
 		if err != nil {
+			if total > 0 && errors.Is(err, errTooLarge) {
+				err = fmt.Errorf("%w (the injected files together may hold at most %d bytes)", err, int64(MaxFilesTotal))
+			}
 			return nil, fmt.Errorf("%s: files[%d].content_path: %w", mdPath, i, err)
 		}
+		total += int64(len(content))
 		files = append(files, datasource.File{Path: ref.GuestPath, Content: content})
 	}
 	return files, nil

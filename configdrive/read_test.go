@@ -265,7 +265,7 @@ func (bigFile) Stat() (fs.FileInfo, error) { return bigInfo{}, nil }
 type bigInfo struct{}
 
 func (bigInfo) Name() string       { return "big" }
-func (bigInfo) Size() int64        { return MaxBlobSize + 1 }
+func (bigInfo) Size() int64        { return MaxUserDataSize + 1 }
 func (bigInfo) Mode() fs.FileMode  { return 0o444 }
 func (bigInfo) ModTime() time.Time { return time.Time{} }
 func (bigInfo) IsDir() bool        { return false }
@@ -322,7 +322,7 @@ func TestReadBadInput(t *testing.T) {
 		{"content file missing", withMeta(`{"uuid": "u", "files": [{"path": "/x", "content_path": "/content/0000"}, {"path": "/y", "content_path": "/content/0009"}]}`), md + ": files[1].content_path: open openstack/content/0009: file does not exist"},
 		{"random_seed number", withMeta(`{"uuid": "u", "random_seed": 7}`), md + ": random_seed: want string, got number"},
 		{"oversized meta_data.json", withMeta(oversizedJSON), md + ": " + itoa(len(oversizedJSON)) + " bytes, over the 1048576-byte limit"},
-		{"oversized user_data", bigFileFS{mapFS(map[string]string{md: string(minimalMeta), "openstack/latest/user_data": "x"}), "openstack/latest/user_data"}, "openstack/latest/user_data: 67108865 bytes, over the 67108864-byte limit"},
+		{"oversized user_data", bigFileFS{mapFS(map[string]string{md: string(minimalMeta), "openstack/latest/user_data": "x"}), "openstack/latest/user_data"}, "openstack/latest/user_data: " + itoa(MaxUserDataSize+1) + " bytes, over the " + itoa(MaxUserDataSize) + "-byte limit"},
 		{"meta_data.json a directory", mapFS(map[string]string{md + "/x": "x", "openstack/2015-10-15/meta_data.json": "{}"}), md + ": is a directory"},
 		{"malformed vendor_data.json", withMeta(string(minimalMeta), "openstack/latest/vendor_data.json", "{"), "openstack/latest/vendor_data.json: invalid JSON"},
 		{"malformed network_data.json", withMeta(string(minimalMeta), "openstack/latest/network_data.json", "{"), "openstack/latest/network_data.json: invalid JSON"},

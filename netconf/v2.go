@@ -73,13 +73,18 @@ func ethernetNode(e *Ethernet) *mapNode {
 	m := newMap()
 	// Without a MAC there is nothing to match on: the key itself is then
 	// the kernel name netplan looks for, so neither match nor set-name.
+	// With one, set-name always: cloud-init's eni, networkd, sysconfig and
+	// network-manager renderers address the interface by the v2 key (ENI
+	// `iface KEY`, networkd Name=KEY), and cloud-init renames a device by
+	// MAC only when set-name is given. So the key must become the name:
+	// the source's name, or a label derived from the source (nicN) when
+	// the config was read without the machine's current names — which
+	// makes the seed independent of the kernel's names at render time.
 	if len(e.MAC) > 0 {
 		match := newMap()
 		match.add("macaddress", macNode(e.MAC))
 		m.add("match", match.node())
-		if e.Named {
-			m.add("set-name", strNode(e.ID))
-		}
+		m.add("set-name", strNode(e.ID))
 	}
 	addL3(m, &e.L3)
 	return m

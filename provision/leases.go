@@ -13,21 +13,7 @@ import (
 
 // defaultDHCP requests leases with package dhcp in o's namespace.
 func defaultDHCP(o Options) apply.DHCPFunc {
-	do := dhcp.Options{NetNS: o.NetNS, Handle: o.Handle, Logf: debugf(o)}
-	return func(ctx context.Context, ifname string, v6 bool) (netconf.L3, error) {
-		if v6 {
-			l, err := dhcp.Request6(ctx, ifname, do)
-			if err != nil {
-				return netconf.L3{}, err
-			}
-			return l.Config(), nil
-		}
-		l, err := dhcp.Request4(ctx, ifname, do)
-		if err != nil {
-			return netconf.L3{}, err
-		}
-		return l.Config(), nil
-	}
+	return apply.DefaultDHCP(apply.Options{NetNS: o.NetNS, Handle: o.Handle, Logf: debugf(o)})
 }
 
 func debugf(o Options) func(string, ...any) {
@@ -121,13 +107,13 @@ func (m *Machine) keep(ctx context.Context, k leaseKey) {
 	o := dhcp.Options{NetNS: m.o.NetNS, Handle: m.o.Handle, Logf: debugf(m.o)}
 	if k.v6 {
 		dhcp.Maintain6(ctx, k.ifname, func(l *dhcp.Lease6) error {
-			return m.Renewed(ctx, k.ifname, true, l.Config())
+			return m.Renewed(ctx, k.ifname, true, l.Config(), l.Acquired.Add(l.ValidLifetime))
 		}, o)
 		return
 	}
 	for ctx.Err() == nil {
 		err := dhcp.Maintain(ctx, k.ifname, func(l *dhcp.Lease4) error {
-			return m.Renewed(ctx, k.ifname, false, l.Config())
+			return m.Renewed(ctx, k.ifname, false, l.Config(), l.Acquired.Add(l.LeaseTime))
 		}, o)
 		if err != nil && ctx.Err() == nil {
 			// The client could not be opened (the interface went away):
@@ -141,11 +127,11 @@ func (m *Machine) keep(ctx context.Context, k leaseKey) {
 	}
 }
 
-// Renewed records a new or renewed lease on ifname and re-applies the
-// config in force with it, under the machine lock. An interface the config
-// no longer configures for this family is left alone.
-func (m *Machine) Renewed(ctx context.Context, ifname string, v6 bool, lease netconf.L3) error {
-	m.hold(ifname, v6, lease)
+// Renewed records a new or renewed lease on ifname (valid until until) and
+// re-applies the config in force with it, under the machine lock. An
+// interface the config no longer configures for this family is left alone.
+func (m *Machine) Renewed(ctx context.Context, ifname string, v6 bool, lease netconf.L3, until time.Time) error {
+	m.hold(ifname, v6, lease, until)
 	return m.locked(func() error {
 		cfg, err := m.Current()
 		if err != nil {
@@ -167,6 +153,7 @@ func (m *Machine) Renewed(ctx context.Context, ifname string, v6 bool, lease net
 			return nil
 		}
 		rep, err := apply.Apply(ctx, cfg, m.applyOptions(false, true))
+		m.o.Log.Debug("lease applied", "interface", ifname, "family", family(v6), "changes", len(rep.Changes), "err", err)
 		for _, c := range rep.Changes {
 			m.o.Log.Info(changeLine(c, false), "lease", family(v6))
 		}

@@ -35,6 +35,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 
+	"guestbridge/internal/statefile"
 	"guestbridge/netconf"
 	"guestbridge/netconf/apply"
 	"guestbridge/system"
@@ -75,7 +76,7 @@ type Machine struct {
 	mu sync.Mutex // in-process half of the lock
 
 	heldMu sync.Mutex
-	held   map[leaseKey]netconf.L3
+	held   map[leaseKey]heldLease
 
 	changed chan struct{} // signalled when this process wrote a new current config
 }
@@ -83,6 +84,12 @@ type Machine struct {
 type leaseKey struct {
 	ifname string
 	v6     bool
+}
+
+// heldLease is a lease the lease keeper holds, usable until it expires.
+type heldLease struct {
+	l3    netconf.L3
+	until time.Time
 }
 
 // New returns the Machine for o.
@@ -99,7 +106,7 @@ func New(o Options) *Machine {
 	if o.Root.Log == nil {
 		o.Root.Log = o.Log
 	}
-	return &Machine{o: o, held: map[leaseKey]netconf.L3{}, changed: make(chan struct{}, 1)}
+	return &Machine{o: o, held: map[leaseKey]heldLease{}, changed: make(chan struct{}, 1)}
 }
 
 // locked runs fn holding the machine lock: the in-process mutex and an
@@ -177,22 +184,7 @@ func (m *Machine) saveCurrent(c current) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(m.o.StateDir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(m.o.StateDir, currentFile+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), m.currentPath()); err != nil {
+	if err := statefile.Write(m.o.StateDir, currentFile, append(b, '\n')); err != nil {
 		return err
 	}
 	select {
@@ -213,17 +205,17 @@ func (m *Machine) dhcpFunc() apply.DHCPFunc {
 		m.heldMu.Lock()
 		l, ok := m.held[leaseKey{ifname, v6}]
 		m.heldMu.Unlock()
-		if ok {
-			return l, nil
+		if ok && time.Now().Before(l.until) {
+			return l.l3, nil
 		}
 		return request(ctx, ifname, v6)
 	}
 }
 
-func (m *Machine) hold(ifname string, v6 bool, l netconf.L3) {
+func (m *Machine) hold(ifname string, v6 bool, l netconf.L3, until time.Time) {
 	m.heldMu.Lock()
 	defer m.heldMu.Unlock()
-	m.held[leaseKey{ifname, v6}] = l
+	m.held[leaseKey{ifname, v6}] = heldLease{l, until}
 }
 
 func (m *Machine) drop(ifname string, v6 bool) {

@@ -4,14 +4,15 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"os"
 	"os/exec"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"guestbridge/datasource"
-	"guestbridge/netconf"
 	"guestbridge/netconf/apply"
 	"guestbridge/nocloud"
 	"guestbridge/system"
@@ -42,9 +43,11 @@ type Request struct {
 	// LiveNetwork (seed mode, resetnetwork): also apply the network now,
 	// since cloud-init only renders it at the next boot.
 	LiveNetwork bool
-	// Compensate (seed mode, boot) applies live what cloud-init's renderer
-	// on this image drops from cfg (nil: nothing).
-	Compensate func(ctx context.Context, cfg *netconf.Config) ([]string, error)
+	// Compensate (seed mode, boot) says what cloud-init's renderer on this
+	// image drops from the config; guestbridge writes the DNS itself now and
+	// leaves the routes and MTUs to the agent (KeepCompensation), which adds
+	// them once the interfaces are up. nil: nothing.
+	Compensate CompensateFunc
 }
 
 func (q Request) part(name string) bool { return q.Parts == nil || q.Parts[name] }
@@ -89,7 +92,7 @@ func (m *Machine) provisionApply(ctx context.Context, req Request, res *Result) 
 		res.Steps = append(res.Steps, m.hostname(req))
 	}
 	if req.part("dns") {
-		if servers, search := Nameservers(inst.Network); len(servers) > 0 || len(search) > 0 {
+		if servers, search := inst.Network.MachineDNS(); len(servers) > 0 || len(search) > 0 {
 			res.Steps = append(res.Steps, m.dns(req, servers, search))
 		}
 	}
@@ -109,17 +112,64 @@ func (m *Machine) provisionSeed(ctx context.Context, req Request, res *Result) {
 				res.Steps = append(res.Steps, s)
 			}
 		case req.Compensate != nil && !req.DryRun:
-			s := Step{Part: "network"}
-			lines, err := req.Compensate(ctx, inst.Network)
-			s.Changes, s.Err, s.Did = lines, err, len(lines) > 0
-			if len(lines) > 0 || err != nil {
-				res.Steps = append(res.Steps, s)
-			}
+			res.Steps = append(res.Steps, m.compensate(req)...)
 		}
 	}
 	// cloud-init's NoCloud neither writes nova's injected files nor sets
 	// admin_pass: guestbridge does both, once per instance, in seed mode too.
 	m.perInstance(req, res)
+}
+
+// compensate records what the agent must add after cloud-init's renderer
+// ran, and writes resolv.conf when the renderer would not.
+func (m *Machine) compensate(req Request) []Step {
+	renderer := DetectRenderer(m.o.Root)
+	s := Step{Part: "network"}
+	if renderer == "" {
+		os.Remove(m.compensationPath())
+		return nil
+	}
+	c, err := req.Compensate(req.Inst.Network, renderer)
+	if err != nil {
+		s.Err = err
+		return []Step{s}
+	}
+	c.Renderer = renderer
+	for _, l := range c.Lost {
+		s.Warnings = append(s.Warnings, "cloud-init's "+renderer+" renderer: "+l)
+	}
+	if len(c.Routes) > 0 || len(c.MTUs) > 0 {
+		if err := m.recordCompensation(c); err != nil {
+			s.Err = err
+		} else {
+			s.Did = true
+			s.Changes = append(s.Changes, fmt.Sprintf("network: %d route(s) and %d MTU(s) cloud-init's %s renderer drops: the agent sets them once the interfaces are up",
+				len(c.Routes), len(c.MTUs), renderer))
+		}
+	} else {
+		os.Remove(m.compensationPath())
+	}
+	steps := []Step{}
+	if s.Err != nil || len(s.Changes) > 0 || len(s.Warnings) > 0 {
+		steps = append(steps, s)
+	}
+	// ENI's dns-nameservers work when resolvconf is installed: then it owns
+	// /etc/resolv.conf and must not lose it to us.
+	if c.DNS && !(renderer == "eni" && hasResolvconf(m.o.Root)) {
+		if servers, search := req.Inst.Network.MachineDNS(); len(servers) > 0 {
+			steps = append(steps, m.dns(req, servers, search))
+		}
+	}
+	return steps
+}
+
+func hasResolvconf(root system.Root) bool {
+	for _, p := range []string{"sbin/resolvconf", "usr/sbin/resolvconf"} {
+		if _, err := os.Stat(filepath.Join(root.Dir, p)); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *Machine) perInstance(req Request, res *Result) {
@@ -269,6 +319,10 @@ func (m *Machine) reloadResolved() {
 // naming public_keys[i] (and the line within it), never its text.
 func SplitKeys(values []string) (keys, warnings []string) {
 	for i, v := range values {
+		if strings.Contains(v, "-----BEGIN ") {
+			warnings = append(warnings, fmt.Sprintf("public_keys[%d]: a PEM (x509) block, not an SSH key; skipped (the other keys are installed)", i))
+			continue
+		}
 		lines := strings.Split(strings.ReplaceAll(v, "\r\n", "\n"), "\n")
 		for j, line := range lines {
 			line = strings.TrimSpace(line)
@@ -391,37 +445,4 @@ func (m *Machine) markDone(part string, inst *datasource.Instance) error {
 		return fmt.Errorf("%s: recording it as done for this instance: %w", part, err)
 	}
 	return nil
-}
-
-// Nameservers gathers the machine-wide DNS list for resolv.conf: the
-// global servers first, then each interface's, without duplicates.
-func Nameservers(c *netconf.Config) ([]netip.Addr, []string) {
-	if c == nil {
-		return nil, nil
-	}
-	var servers []netip.Addr
-	var search []string
-	add := func(ns []netip.Addr, s []string) {
-		for _, a := range ns {
-			if !slices.Contains(servers, a) {
-				servers = append(servers, a)
-			}
-		}
-		for _, d := range s {
-			if !slices.Contains(search, d) {
-				search = append(search, d)
-			}
-		}
-	}
-	add(c.Nameservers, c.Search)
-	for _, e := range c.Ethernets {
-		add(e.Nameservers, e.Search)
-	}
-	for _, b := range c.Bonds {
-		add(b.Nameservers, b.Search)
-	}
-	for _, v := range c.VLANs {
-		add(v.Nameservers, v.Search)
-	}
-	return servers, search
 }

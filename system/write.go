@@ -72,6 +72,7 @@ func (r Root) write(name string, data []byte, o WriteOptions, spec writeSpec) (b
 		return false, fmt.Errorf("write %s: %w", name, err)
 	}
 	defer dir.Close()
+	r.sweepOnce(dir, path.Dir(rel))
 	changed, err := writeIn(dir, path.Base(rel), data, o, spec)
 	if err != nil {
 		return false, fmt.Errorf("write %s: %w", name, err)

@@ -64,6 +64,12 @@ func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
 			defer wg.Done()
 			mach.KeepLeases(ctx)
 		}()
+		// Seed mode: add what cloud-init's renderer dropped (boot recorded it).
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mach.KeepCompensation(ctx)
+		}()
 	}
 	// XenStore may come up after us, or never: wait for it, never exit for it.
 	c, err := xenstore.WaitDial(ctx, *sock, logf)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -154,5 +155,48 @@ func TestAgentWaitsForXenStore(t *testing.T) {
 	rc, out, errOut := runCLI(t, "send", "--xenstore", xs.SocketPath(), "--timeout", "15s", "version")
 	if rc != 0 || !strings.Contains(out, `"returncode":"0"`) && !strings.Contains(out, `"returncode": "0"`) {
 		t.Fatalf("send version after XenStore appeared: rc %d out %q err %q", rc, out, errOut)
+	}
+}
+
+// Contract 1 / issue 10: the agent sends READY=1 right after start-up, not
+// after XenStore (a KVM guest never has one), and exits 0 promptly when
+// stopped.
+func TestAgentReadyWithoutXenStoreAndStopsPromptly(t *testing.T) {
+	dir, err := os.MkdirTemp("", "gbnotify")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	notify := filepath.Join(dir, "notify")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: notify, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	t.Setenv("NOTIFY_SOCKET", notify)
+	root := offlineImage(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, 1)
+	var stderr syncBuffer
+	go func() {
+		var out bytes.Buffer
+		done <- run(ctx, []string{"agent", "--xenstore", filepath.Join(dir, "no-xenstore"), "--root", root,
+			"--mode", "apply", "--metrics-interval", "0", "--state-dir", t.TempDir()}, &out, &stderr)
+	}()
+	conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	buf := make([]byte, 64)
+	n, err := conn.Read(buf)
+	if err != nil || string(buf[:n]) != "READY=1" {
+		t.Fatalf("no READY=1 within 3 s without XenStore: %q %v\n%s", buf[:n], err, stderr.String())
+	}
+	cancel()
+	select {
+	case rc := <-done:
+		if rc != 0 {
+			t.Errorf("agent exited %d on stop: %s", rc, stderr.String())
+		}
+	case <-time.After(2 * time.Second):
+		t.Error("agent did not stop within 2 s")
 	}
 }

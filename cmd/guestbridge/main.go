@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -46,10 +47,49 @@ func (e usageError) Error() string { return e.msg }
 func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	stopSignals := handleSignals(cancel, signalGrace, os.Stderr, os.Exit)
 	rc := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
+	stopSignals()
 	os.Exit(rc)
+}
+
+// signalGrace is how long a command may take to finish after SIGINT or
+// SIGTERM cancelled its context before the process exits anyway.
+const signalGrace = 2 * time.Second
+
+// handleSignals cancels the command's context on the first SIGINT/SIGTERM
+// (the agent and every wait end cleanly), and exits with 128+signal when
+// the command has not returned grace later, or at once on a second signal:
+// a read blocked in the kernel (a FIFO, a hung device) never sees ctx, and
+// every file we write is replaced atomically, so exiting is safe.
+func handleSignals(cancel context.CancelFunc, grace time.Duration, stderr io.Writer, exit func(int)) (stop func()) {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		var first os.Signal
+		select {
+		case first = <-sigs:
+		case <-done:
+			return
+		}
+		cancel()
+		code := 128 + int(first.(syscall.Signal))
+		select {
+		case <-done:
+			return
+		case <-sigs:
+			fmt.Fprintf(stderr, "guestbridge: second signal; exiting now\n")
+		case <-time.After(grace):
+			fmt.Fprintf(stderr, "guestbridge: %v: still busy %v later; exiting\n", first, grace)
+		}
+		exit(code)
+	}()
+	return func() {
+		signal.Stop(sigs)
+		close(done)
+	}
 }
 
 // run executes one command; ctx ends on SIGINT/SIGTERM (the agent then

@@ -176,3 +176,5 @@ func TestApplyOfflineIsIdempotent(t *testing.T) {
 		t.Errorf("second apply: rc %d out %q stderr %q, want 'no changes'", rc, out, stderr)
 	}
 }
+
+func mkdirAll(root, p string) error { return os.MkdirAll(filepath.Join(root, p), 0o755) }

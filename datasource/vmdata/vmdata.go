@@ -173,12 +173,13 @@ func parseNetworking(in map[string][]byte, localMACs map[string]string, w *warni
 		if eth.ID == "" {
 			eth.ID = fmt.Sprintf("nic%d", i)
 		}
+		// Each NIC keeps its own "dns" list; there is no machine-wide one
+		// in vm-data (netconf.Config.MachineDNS gathers them).
 		cfg.Ethernets = append(cfg.Ethernets, eth)
-		for _, ns := range eth.Nameservers {
-			if !slices.Contains(cfg.Nameservers, ns) {
-				cfg.Nameservers = append(cfg.Nameservers, ns)
-			}
-		}
+	}
+	// The one normalisation every source goes through (netconf).
+	for _, msg := range cfg.Normalise() {
+		w.add("vm-data/networking", "%s", msg)
 	}
 	// Several NICs with a default route each: metrics 100, 200, … in MAC
 	// order, so they do not fight over the kernel's single default route.

@@ -200,8 +200,8 @@ func TestParseVMDataDefaultRouteMetrics(t *testing.T) {
 	if want := []string{"ens3 192.0.2.1 1", "ens4 198.51.100.1 2"}; !slices.Equal(got, want) {
 		t.Errorf("default routes %q, want %q", got, want)
 	}
-	if diff := cmp.Diff(ips("192.0.2.53", "2001:db8::53"), inst.Network.Nameservers, cmpNet); diff != "" {
-		t.Errorf("global nameservers (-want +got):\n%s", diff)
+	if servers, _ := inst.Network.MachineDNS(); !cmp.Equal(ips("192.0.2.53", "2001:db8::53"), servers, cmpNet) {
+		t.Errorf("machine-wide nameservers %v", servers)
 	}
 	if inst.Network.Ethernets[0].Named {
 		t.Errorf("Named must be false for vm-data NICs")

@@ -92,7 +92,6 @@ func TestParseVMDataNovaXenAPI(t *testing.T) {
 				Nameservers: ips("192.168.1.4", "192.168.1.3"),
 			},
 		}},
-		Nameservers: ips("192.168.1.4", "192.168.1.3"),
 	})
 	if inst.Hostname != "" || inst.Meta != nil || inst.ProviderData != nil {
 		t.Errorf("absent keys produced data: %+v", inst)
@@ -171,7 +170,6 @@ func TestParseVMDataTwoNICsWithLocalNames(t *testing.T) {
 				},
 			},
 		},
-		Nameservers: ips("69.20.0.164", "69.20.0.196"),
 	})
 }
 
@@ -249,7 +247,6 @@ func TestParseVMDataSeed003(t *testing.T) {
 				Nameservers: ips("72.3.128.241", "72.3.128.240"),
 			},
 		}},
-		Nameservers: ips("72.3.128.241", "72.3.128.240"),
 	})
 }
 

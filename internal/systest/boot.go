@@ -35,10 +35,15 @@ type BootOptions struct {
 	// last rc script; OpenRC: local.d). Its stdout+stderr is Result.Output.
 	// Use Script to build one from named checks.
 	Collect string
-	Append  string        // more kernel command line (e.g. "cloud-init=disabled")
-	Finish  time.Duration // how long the collector waits for the boot to finish (default 240 s)
-	Timeout time.Duration // qemu is killed after it (default Finish + 180 s)
-	Memory  int           // MiB, default 1024
+	Append  string // more kernel command line (e.g. "cloud-init=disabled")
+	// LateDrive leaves the config drive's bus drivers (ata_piix, sr_mod,
+	// virtio_scsi) to the system's udev coldplug too, so the drive appears
+	// after early units started. Default: the initramfs loads them, as
+	// Debian's own (MODULES=most) does, and the drive is there at switch_root.
+	LateDrive bool
+	Finish    time.Duration // how long the collector waits for the boot to finish (default 240 s)
+	Timeout   time.Duration // qemu is killed after it (default Finish + 180 s)
+	Memory    int           // MiB, default 1024
 }
 
 // Result is what one boot produced.
@@ -170,7 +175,8 @@ func baseInitramfs(k vmtest.Kernel) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("busybox-static: %w", err)
 	}
-	key := hashStrings(append([]string{"initramfs", k.Hash, bb, string(guestFile("init.sh"))}, initramfsModules...)...)
+	mods := append(initramfsModules[:len(initramfsModules):len(initramfsModules)], storageModules...)
+	key := hashStrings(append([]string{"initramfs", k.Hash, bb, string(guestFile("init.sh"))}, mods...)...)
 	if p := initrdBase[key]; p != "" {
 		return p, nil
 	}
@@ -181,7 +187,7 @@ func baseInitramfs(k vmtest.Kernel) (string, error) {
 	final := filepath.Join(cache, "initramfs-"+key+".cpio")
 	if _, err := os.Stat(final); err != nil {
 		var buf bytes.Buffer
-		if err := vmtest.WriteInitramfs(&buf, k, initramfsModules, guestFile("init.sh")); err != nil {
+		if err := vmtest.WriteInitramfs(&buf, k, mods, guestFile("init.sh")); err != nil {
 			return "", err
 		}
 		tmp := fmt.Sprintf("%s.tmp%d", final, os.Getpid())
@@ -207,8 +213,12 @@ func (m *Machine) initrd(o BootOptions, finish time.Duration, work string) (stri
 	if err != nil {
 		return "", err
 	}
+	preload := initramfsModules
+	if !o.LateDrive {
+		preload = append(preload[:len(preload):len(preload)], storageModules...)
+	}
 	env := fmt.Sprintf("SYSTEST_PRELOAD='%s'\nSYSTEST_FINISH_TIMEOUT=%d\n",
-		strings.Join(initramfsModules, " "), int(finish.Seconds()))
+		strings.Join(preload, " "), int(finish.Seconds()))
 	extra, err := cpioFiles(map[string][]byte{
 		"/systest/env":        []byte(env),
 		"/systest/collect.sh": []byte(o.Collect),

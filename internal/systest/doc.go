@@ -43,7 +43,10 @@
 //
 // The host's Debian kernel (linux-image-amd64; its PVH vmlinux, extracted
 // and cached by internal/vmtest) boots under qemu TCG, -smp 1, with a small
-// busybox initramfs that loads virtio_pci, virtio_blk and ext4 only, mounts
+// busybox initramfs that loads the storage drivers (virtio_pci, virtio_blk,
+// and for the config drive ata_piix, sr_mod, virtio_scsi, as Debian's own
+// MODULES=most initramfs does; BootOptions.LateDrive leaves those to udev)
+// and ext4, mounts
 // /dev/vda read-write, drops the boot's collect script into
 // /var/lib/systest and switch_roots to /sbin/init. virtio_net is NOT loaded
 // there: the NICs (no backend by default; nothing leaves qemu) appear when

@@ -105,8 +105,12 @@ var imageModules = []string{
 }
 
 // initramfsModules are loaded by the initramfs before switch_root: the root
-// disk and its filesystem only (never virtio_net: see the package doc).
-var initramfsModules = []string{"virtio_pci", "virtio_blk", "ext4"}
+// disk and its filesystem (never virtio_net: see the package doc), and
+// unless BootOptions.LateDrive the config drive's buses (storageModules).
+var (
+	initramfsModules = []string{"virtio_pci", "virtio_blk", "ext4"}
+	storageModules   = []string{"ata_piix", "sr_mod", "virtio_scsi"}
+)
 
 // harnessVersion is part of every image key: bump it when what the harness
 // puts into images changes in a way the hashed inputs do not show.

@@ -34,6 +34,10 @@ func Apply(ctx context.Context, cfg *netconf.Config, o Options) (Report, error) 
 	if cfg == nil {
 		return Report{}, errors.New("apply: no network config")
 	}
+	// The one normalisation every sink shares (netconf.Config.Normalise):
+	// on-link gateways, host bits, bad links skipped. The source already
+	// reported its warnings.
+	cfg, _ = cfg.Normalised()
 	if err := validate(cfg); err != nil {
 		return Report{}, fmt.Errorf("invalid network config: %w", err)
 	}
@@ -41,7 +45,7 @@ func Apply(ctx context.Context, cfg *netconf.Config, o Options) (Report, error) 
 		o.StateDir = DefaultStateDir
 	}
 	if o.DHCP == nil {
-		o.DHCP = defaultDHCP(o)
+		o.DHCP = DefaultDHCP(o)
 	}
 	ops := o.ops
 	if ops == nil {
@@ -131,7 +135,11 @@ func (r *run) apply(ctx context.Context, cfg *netconf.Config, st *state) error {
 			idx = t.link.Attrs().Index
 		}
 		for _, rt := range t.l3.Routes {
-			routes = append(routes, wantedRoute{t.name, idx, rt})
+			dynamic := t.l3.DHCP4
+			if rt.To.Addr().Is6() {
+				dynamic = t.l3.DHCP6 || (t.l3.AcceptRA != nil && *t.l3.AcceptRA)
+			}
+			routes = append(routes, wantedRoute{t.name, idx, rt, dynamic})
 		}
 	}
 	names := map[int]string{}

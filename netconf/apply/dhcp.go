@@ -7,8 +7,9 @@ import (
 	"guestbridge/netconf/dhcp"
 )
 
-// defaultDHCP requests leases with package dhcp in o's namespace.
-func defaultDHCP(o Options) DHCPFunc {
+// DefaultDHCP requests leases with package dhcp in o's namespace (what
+// Apply uses when Options.DHCP is nil).
+func DefaultDHCP(o Options) DHCPFunc {
 	do := dhcp.Options{NetNS: o.NetNS, Handle: o.Handle, Logf: o.Logf}
 	return func(ctx context.Context, ifname string, v6 bool) (netconf.L3, error) {
 		if v6 {

@@ -85,3 +85,36 @@ func TestApplyDHCP6FromDnsmasq(t *testing.T) {
 	}
 	requireHas(t, "nic0 addrs", l.addrs(t, "nic0"), "2001:db8:7::100/128")
 }
+
+// TestApplyDHCP4PlusSLAACDefaultRouteBeforeRA is issue 8's "no route to
+// host": a NIC with ipv4_dhcp + ipv6_slaac whose SLAAC network carries a
+// default route via its router (what nova writes). Before the first RA the
+// router's address is not on-link, the kernel refused the route, and the
+// rollback removed the whole network, DHCP lease included. Now the route is
+// installed on-link with a warning, and the lease stays.
+func TestApplyDHCP4PlusSLAACDefaultRouteBeforeRA(t *testing.T) {
+	t.Parallel()
+	l := newLab(t, mac0)
+	l.peer.IP(t, "addr", "add", "198.18.5.1/24", "dev", "peer0")
+	// DHCPv4 only: no router advertisement ever arrives.
+	l.peer.Dnsmasq(t, "peer0", "--dhcp-range=198.18.5.50,198.18.5.50,255.255.255.0,1h")
+	yes := true
+	cfg := &netconf.Config{Ethernets: []netconf.Ethernet{{ID: "nic0", MAC: mustMAC(mac0),
+		L3: netconf.L3{DHCP4: true, AcceptRA: &yes, Routes: []netconf.Route{
+			{To: netip.MustParsePrefix("::/0"), Via: netip.MustParseAddr("2001:db8:5::1")}}}}}}
+	rep := l.apply(t, cfg, l.opts())
+	if !strings.Contains(strings.Join(rep.Warnings, "\n"), "installed on-link") {
+		t.Errorf("no warning about the on-link fallback:\n%s", rep)
+	}
+	requireHas(t, "nic0 addrs", l.addrs(t, "nic0"), "198.18.5.50/24")
+	var found bool
+	for r := range l.routes(t, "-6") {
+		found = found || (strings.HasPrefix(r, "default via 2001:db8:5::1 dev nic0") && strings.Contains(r, "onlink"))
+	}
+	if !found {
+		t.Errorf("no on-link IPv6 default route: %v", keys(l.routes(t, "-6")))
+	}
+	if rep := l.apply(t, cfg, l.opts()); len(rep.Changes) != 0 {
+		t.Errorf("second run changes:\n%s", rep)
+	}
+}

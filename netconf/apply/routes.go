@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 
@@ -26,6 +27,9 @@ type wantedRoute struct {
 	ifname    string
 	linkIndex int
 	route     netconf.Route
+	// dynamic: DHCP or RA of the gateway's family runs on the interface,
+	// so its subnet may simply not have arrived yet.
+	dynamic bool
 }
 
 // routeKey identifies a route for comparison: destination (a nil Dst is
@@ -124,9 +128,23 @@ func (r *run) ensureRoutes(wanted []wantedRoute, names map[int]string) error {
 			continue
 		}
 		rt := kernelRoute(w)
-		if err := r.do(Change{"add", w.ifname, "route " + routeDesc(w.route)},
+		err := r.do(Change{"add", w.ifname, "route " + routeDesc(w.route)},
 			func() error { return r.ops.RouteAdd(rt) },
-			func() error { return r.ops.RouteDel(rt) }); err != nil {
+			func() error { return r.ops.RouteDel(rt) })
+		if err != nil && w.dynamic && !w.route.OnLink && w.route.Via.IsValid() && unreachable(err) {
+			// The gateway's prefix comes by RA or DHCP and is not there
+			// yet (a SLAAC network's default route before the first RA):
+			// install the route on-link, as the kernel would once the
+			// prefix arrives, instead of failing the boot.
+			r.report.Changes = r.report.Changes[:len(r.report.Changes)-1]
+			r.warn("%s: route %s: gateway not reachable yet (its prefix comes by RA/DHCP), installed on-link", w.ifname, routeDesc(w.route))
+			w.route.OnLink = true
+			rt = kernelRoute(w)
+			err = r.do(Change{"add", w.ifname, "route " + routeDesc(w.route)},
+				func() error { return r.ops.RouteAdd(rt) },
+				func() error { return r.ops.RouteDel(rt) })
+		}
+		if err != nil {
 			if err := r.failed(err); err != nil {
 				return err
 			}
@@ -135,6 +153,11 @@ func (r *run) ensureRoutes(wanted []wantedRoute, names map[int]string) error {
 		have[keyOfWanted(w)] = true
 	}
 	return nil
+}
+
+// unreachable: the kernel refused a gateway it has no route to.
+func unreachable(err error) bool {
+	return errors.Is(err, unix.ENETUNREACH) || errors.Is(err, unix.EHOSTUNREACH)
 }
 
 func describeKey(k routeKey) string {

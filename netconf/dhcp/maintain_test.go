@@ -2,6 +2,7 @@ package dhcp
 
 import (
 	"context"
+	"errors"
 	"net"
 	"sync/atomic"
 	"testing"
@@ -85,5 +86,36 @@ func TestMaintainRenewsAtT1(t *testing.T) {
 	}
 	if n := requests.Load(); n != 2 {
 		t.Fatalf("server saw %d REQUESTs, want 2 (initial, renew)", n)
+	}
+}
+
+// Issue 8: one failed apply stopped Maintain for good (the lease then ran
+// out). Now the apply is retried with backoff and renewals go on.
+func TestMaintainKeepsGoingAfterFailedApply(t *testing.T) {
+	t.Parallel()
+	guest, server := dhcpLab(t, "198.18.3.1/24")
+	var requests atomic.Int32
+	shortLeaseServer(t, server, 8, &requests)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var calls []time.Time
+	err := Maintain(ctx, "nic0", func(l *Lease4) error {
+		calls = append(calls, time.Now())
+		switch len(calls) {
+		case 1:
+			return errors.New("injected apply failure")
+		case 3: // the renewal at T1 after the retried apply
+			cancel()
+		}
+		return nil
+	}, Options{NetNS: guest.NsFd, Timeout: time.Second, Logf: t.Logf})
+	if err != nil {
+		t.Fatalf("Maintain returned %v; want it to keep going", err)
+	}
+	if len(calls) != 3 {
+		t.Fatalf("apply called %d times, want 3 (failed, retried, renewed)", len(calls))
+	}
+	if gap := calls[1].Sub(calls[0]); gap < 1500*time.Millisecond || gap > 3*time.Second {
+		t.Errorf("retry after %s, want the 2 s backoff", gap)
 	}
 }
