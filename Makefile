@@ -79,7 +79,7 @@ demo: build
 # go test's timeout in one run. CI (.ci/run) runs both targets.
 SYSTEM_ONLY := TestApply(Sysvinit|OpenRC)$$
 test: deps lint
-	$(GO) test -count=1 -timeout 20m -skip '$(SYSTEM_ONLY)' ./...
+	$(GO) test -count=1 -timeout 45m -skip '$(SYSTEM_ONLY)' ./...
 
 test-system: deps
 	$(GO) test -count=1 -timeout 30m -run '$(SYSTEM_ONLY)' -v ./internal/systest/

@@ -107,6 +107,7 @@ func TestApplySysvinit(t *testing.T) { testApply(t, "sysvinit") }
 func TestApplyOpenRC(t *testing.T)   { testApply(t, "openrc") }
 
 func testApply(t *testing.T, init string) {
+	t.Parallel() // boots queue on the machine-wide VM slots; image builds overlap
 	v := systest.Variant{Init: init}
 	in, ok := systest.PackageInstall(t)
 	if !ok {

@@ -10,6 +10,7 @@ import (
 // coldplugged and renamed by udev, and the second boot sees the first
 // boot's writes.
 func TestHarnessSystemd(t *testing.T) {
+	t.Parallel()
 	v := Variant{Init: "systemd"}
 	disk := Image(t, v, Install{})
 	m := NewMachine(t, disk)

@@ -58,6 +58,7 @@ var seedChecks = []systest.Check{
 }
 
 func TestSeedModeFirstBoot(t *testing.T) {
+	t.Parallel() // the boots wait for a machine-wide VM slot; image builds overlap
 	v := systest.Variant{Init: "systemd", CloudInit: true}
 	disk := systest.Image(t, v, systest.Guestbridge(t, v))
 	m := systest.NewMachine(t, disk)
