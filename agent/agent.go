@@ -55,6 +55,10 @@ type Options struct {
 	AllowUpdate         bool // let `agentupdate` replace the running binary
 	AllowInsecureUpdate bool // also accept http:// update URLs
 
+	// Refuse, when not nil, returns the message a command is refused with
+	// (a 500 reply like other failures), or "" to let it run.
+	Refuse func(name string) string
+
 	Logf  func(format string, args ...any) // nil: no logging
 	Ready func()                           // called once, after the first successful scan
 
