@@ -121,7 +121,6 @@ func normaliseNames(fx *ndFixture, cfg *netconf.Config, _, theirs v2Tree) {
 	}
 }
 
-
 // cloud-init turns ipv6_slaac into dhcp6 (and stateless DHCPv6 into dhcp6
 // without RA); we ask for RA, plus DHCPv6 only where the network type says.
 func normaliseAcceptRA(fx *ndFixture, cfg *netconf.Config, _, theirs v2Tree) {

@@ -179,3 +179,18 @@ func routeText(r netconf.Route) string {
 	}
 	return strings.TrimSpace(s)
 }
+
+// RendererCompensation is the CompensateFunc boot uses: netconf's
+// RendererLosses, which the fixture test checks against the real
+// cloud-init for every renderer.
+func RendererCompensation(cfg *netconf.Config, renderer string) (Compensation, error) {
+	loss, err := cfg.RendererLosses(renderer)
+	if err != nil {
+		return Compensation{}, err
+	}
+	c := Compensation{DNS: loss.DNS, MTUs: loss.MTUs, Lost: loss.Lost}
+	for _, r := range loss.Routes {
+		c.Routes = append(c.Routes, apply.ExtraRoute{Interface: r.Interface, MAC: r.MAC, Route: r.Route})
+	}
+	return c, nil
+}

@@ -89,3 +89,24 @@ func TestCompensationAddsDroppedRoutesOnceInterfaceIsUp(t *testing.T) {
 		t.Fatalf("route not added:\n%s", guest.IP(t, "-6", "route"))
 	}
 }
+
+// The real compensation for Debian's ENI renderer: a non-default IPv6
+// route is returned (cloud-init writes it as `post-up route add … || true`,
+// lost without net-tools and run before the IPv6 address is up), and DNS.
+func TestRendererCompensationENI(t *testing.T) {
+	route := netconf.Route{To: netip.MustParsePrefix("2001:db8:99::/64"), Via: netip.MustParseAddr("2001:db8:1::1")}
+	cfg := &netconf.Config{Ethernets: []netconf.Ethernet{{ID: "nic0", MAC: mac(nsMAC0), L3: netconf.L3{
+		Addresses:   []netip.Prefix{netip.MustParsePrefix("2001:db8:1::10/64")},
+		Routes:      []netconf.Route{route},
+		Nameservers: []netip.Addr{netip.MustParseAddr("2001:db8:1::53")}}}}}
+	c, err := RendererCompensation(cfg, "eni")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Routes) != 1 || c.Routes[0].Route.To != route.To || c.Routes[0].MAC.String() != nsMAC0 || !c.DNS {
+		t.Fatalf("compensation %+v: want the IPv6 route on nic0's MAC and DNS", c)
+	}
+	if n, err := RendererCompensation(cfg, "netplan"); err != nil || len(n.Routes) != 0 || n.DNS {
+		t.Errorf("netplan passes v2 through: %+v %v, want nothing", n, err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -152,12 +153,23 @@ func (m *Machine) compensate(req Request) []Step {
 	if s.Err != nil || len(s.Changes) > 0 || len(s.Warnings) > 0 {
 		steps = append(steps, s)
 	}
-	if c.DNS {
+	// ENI's dns-nameservers work when resolvconf is installed: then it owns
+	// /etc/resolv.conf and must not lose it to us.
+	if c.DNS && !(renderer == "eni" && hasResolvconf(m.o.Root)) {
 		if servers, search := req.Inst.Network.MachineDNS(); len(servers) > 0 {
 			steps = append(steps, m.dns(req, servers, search))
 		}
 	}
 	return steps
+}
+
+func hasResolvconf(root system.Root) bool {
+	for _, p := range []string{"sbin/resolvconf", "usr/sbin/resolvconf"} {
+		if _, err := os.Stat(filepath.Join(root.Dir, p)); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *Machine) perInstance(req Request, res *Result) {
@@ -307,6 +319,10 @@ func (m *Machine) reloadResolved() {
 // naming public_keys[i] (and the line within it), never its text.
 func SplitKeys(values []string) (keys, warnings []string) {
 	for i, v := range values {
+		if strings.Contains(v, "-----BEGIN ") {
+			warnings = append(warnings, fmt.Sprintf("public_keys[%d]: a PEM (x509) block, not an SSH key; skipped (the other keys are installed)", i))
+			continue
+		}
 		lines := strings.Split(strings.ReplaceAll(v, "\r\n", "\n"), "\n")
 		for j, line := range lines {
 			line = strings.TrimSpace(line)

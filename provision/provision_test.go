@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"guestbridge/datasource"
 	"guestbridge/netconf/apply"
@@ -110,6 +111,7 @@ func TestBadKeySkippedOthersInstalled(t *testing.T) {
 		a,
 		"ssh-rsa not!base64 bad",
 		b + "\n" + c + "\n",
+		"-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----\n",
 	}}
 	res := offlineMachine(t, root).Provision(context.Background(), Request{Inst: inst})
 	if st := res.Status(); st != OK {
@@ -132,6 +134,9 @@ func TestBadKeySkippedOthersInstalled(t *testing.T) {
 	}
 	if !warned {
 		t.Errorf("no warning naming public_keys[1]: %+v", res.Steps)
+	}
+	if n := len(res.Steps[0].Warnings); n != 2 {
+		t.Errorf("%d warnings, want 2 (the bad key, the x509 block once): %q", n, res.Steps[0].Warnings)
 	}
 }
 
@@ -236,5 +241,26 @@ func TestDryRunNetworkLineReadable(t *testing.T) {
 		if got := changeLine(c.ch, c.dry); got != c.want {
 			t.Errorf("changeLine(%v, %v) = %q, want %q", c.ch, c.dry, got, c.want)
 		}
+	}
+}
+
+// Issue 8: apply-state.json was read and written without a lock. Two
+// Machines on one state dir (two processes: boot and the agent) take
+// turns through the flock on StateDir/lock.
+func TestLockSerialisesMachinesOnOneStateDir(t *testing.T) {
+	dir := t.TempDir()
+	a := New(Options{Root: system.Root{Dir: t.TempDir()}, StateDir: dir, Log: quietLog()})
+	b := New(Options{Root: system.Root{Dir: t.TempDir()}, StateDir: dir, Log: quietLog()})
+	held := make(chan struct{})
+	go a.locked(func() error {
+		close(held)
+		time.Sleep(500 * time.Millisecond)
+		return nil
+	})
+	<-held
+	start := time.Now()
+	b.locked(func() error { return nil })
+	if waited := time.Since(start); waited < 400*time.Millisecond {
+		t.Fatalf("second machine got the lock after %s while the first held it", waited)
 	}
 }

@@ -70,6 +70,12 @@ func runBoot(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// Temp files of a write a crash interrupted (system.SweepTemp).
+	if removed, err := root.SweepTemp(); err != nil {
+		logger(ctx).Warn("sweeping stale temporary files", "err", err)
+	} else if len(removed) > 0 {
+		logger(ctx).Info("removed stale temporary files", "paths", removed)
+	}
 	fmt.Fprintf(stdout, "mode %s: %s\n", m, why)
 	inst, err := readInstance(ctx, *src, nil)
 	if errors.Is(err, errNoSource) {
@@ -85,9 +91,8 @@ func runBoot(ctx context.Context, args []string, stdout io.Writer) error {
 	fmt.Fprintf(stdout, "source %s, mode %s\n", inst.Source, m)
 	mach := provision.New(provision.Options{Root: root, StateDir: *stateDir, Log: logger(ctx),
 		DHCPTimeout: *dhcpTimeout, UdevDir: udevDir(root)})
-	// In seed mode Compensate will apply what cloud-init's renderer on this
-	// image drops (netconf's compensation, when it lands).
+	// In seed mode: compensate what cloud-init's renderer on this image drops.
 	res := mach.Provision(ctx, provision.Request{Inst: inst, Mode: m, KeepGoing: true, WaitLinks: *wait,
-		Parts: stepParts(set, nil, provision.Parts)})
+		Compensate: provision.RendererCompensation, Parts: stepParts(set, nil, provision.Parts)})
 	return report(stdout, res)
 }

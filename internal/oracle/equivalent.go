@@ -20,15 +20,20 @@ import (
 //   - in get-all, a route `to: default` becomes 0.0.0.0/0 or ::/0 by the
 //     family of its `via` (networkd output already writes it that way);
 //   - in get-all, an empty `search: []` is dropped (netplan keeps it in the
-//     dump but generates nothing for it).
+//     dump but generates nothing for it);
+//   - before netplan sees them, `gateway4: X` / `gateway6: X` become the
+//     routes `{to: 0.0.0.0/0 or ::/0, via: X}` they mean, and each
+//     interface's routes are sorted: routes are a set (each networkd
+//     [Route] stands alone), and guestbridge writes the plain default route
+//     as gateway4/6 (docs/cloud-init-differences.md, difference 12).
 //
-// List order (addresses, routes, nameservers) is kept: it is meaningful.
+// The order of addresses and nameservers is kept: it is meaningful.
 // When netplan rejects either document they are not equivalent and diff
 // carries netplan's message. The test fails only if netplan is missing.
 func Equivalent(t testing.TB, a, b []byte) (bool, string) {
 	t.Helper()
-	sideA, errA := netplanView(t, a)
-	sideB, errB := netplanView(t, b)
+	sideA, errA := netplanView(t, gatewaysAsRoutes(a))
+	sideB, errB := netplanView(t, gatewaysAsRoutes(b))
 	if errA != "" || errB != "" {
 		return false, fmt.Sprintf("netplan rejected a document:\nA: %s\nB: %s", errA, errB)
 	}
@@ -36,6 +41,57 @@ func Equivalent(t testing.TB, a, b []byte) (bool, string) {
 		return false, "(-A +B)\n" + d
 	}
 	return true, ""
+}
+
+// gatewaysAsRoutes rewrites gateway4/gateway6 as routes and sorts each
+// interface's routes (see Equivalent). A document it cannot decode is
+// returned unchanged, for netplan to reject.
+func gatewaysAsRoutes(doc []byte) []byte {
+	var top map[string]any
+	if err := yaml.Unmarshal(doc, &top); err != nil {
+		return doc
+	}
+	network, ok := top["network"].(map[string]any)
+	if !ok {
+		return doc
+	}
+	for _, sec := range []string{"ethernets", "bonds", "vlans"} {
+		ifaces, _ := network[sec].(map[string]any)
+		for _, body := range ifaces {
+			i, ok := body.(map[string]any)
+			if !ok {
+				continue
+			}
+			routes, _ := i["routes"].([]any)
+			for key, to := range map[string]string{"gateway4": "0.0.0.0/0", "gateway6": "::/0"} {
+				if gw, ok := i[key].(string); ok {
+					routes = append(routes, map[string]any{"to": to, "via": gw})
+					delete(i, key)
+				}
+			}
+			if len(routes) == 0 {
+				continue
+			}
+			sort.SliceStable(routes, func(x, y int) bool { return routeSortKey(routes[x]) < routeSortKey(routes[y]) })
+			i["routes"] = routes
+		}
+	}
+	out, err := yaml.Marshal(top)
+	if err != nil {
+		return doc
+	}
+	return out
+}
+
+func routeSortKey(r any) string {
+	m, _ := r.(map[string]any)
+	to := fmt.Sprint(m["to"])
+	if to == "default" {
+		if a, err := netip.ParseAddr(fmt.Sprint(m["via"])); err == nil {
+			to = defaultPrefix(a)
+		}
+	}
+	return canonicalIP(to) + " " + canonicalIP(fmt.Sprint(m["via"])) + " " + fmt.Sprint(m["metric"])
 }
 
 // netplanView is what Equivalent compares: the normalised get-all dump

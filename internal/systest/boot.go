@@ -35,15 +35,15 @@ type BootOptions struct {
 	// last rc script; OpenRC: local.d). Its stdout+stderr is Result.Output.
 	// Use Script to build one from named checks.
 	Collect string
-	Append  string        // more kernel command line (e.g. "cloud-init=disabled")
+	Append  string // more kernel command line (e.g. "cloud-init=disabled")
 	// LateDrive leaves the config drive's bus drivers (ata_piix, sr_mod,
 	// virtio_scsi) to the system's udev coldplug too, so the drive appears
 	// after early units started. Default: the initramfs loads them, as
 	// Debian's own (MODULES=most) does, and the drive is there at switch_root.
 	LateDrive bool
-	Finish  time.Duration // how long the collector waits for the boot to finish (default 240 s)
-	Timeout time.Duration // qemu is killed after it (default Finish + 180 s)
-	Memory  int           // MiB, default 1024
+	Finish    time.Duration // how long the collector waits for the boot to finish (default 240 s)
+	Timeout   time.Duration // qemu is killed after it (default Finish + 180 s)
+	Memory    int           // MiB, default 1024
 }
 
 // Result is what one boot produced.

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"guestbridge/internal/pkgtest"
 	"guestbridge/internal/testenv"
 )
 
@@ -257,9 +258,11 @@ func MakeInstall(t testing.TB, v Variant) Install {
 	return in
 }
 
-// PackageInstall builds the .deb with `make package` and installs it with
-// dpkg in the image. ok is false when the Makefile has no package target
-// yet (then use MakeInstall).
+// PackageInstall builds the packages with `make package` (once per test
+// process, into a temporary directory: nothing in the work tree changes;
+// internal/pkgtest does it) and installs the .deb with dpkg in the image.
+// ok is false when the Makefile has no package target (then use
+// MakeInstall).
 func PackageInstall(t testing.TB) (in Install, ok bool) {
 	t.Helper()
 	repo := repoRoot(t)
@@ -270,26 +273,14 @@ func PackageInstall(t testing.TB) (in Install, ok bool) {
 	if !slices.ContainsFunc(strings.Split(string(mk), "\n"), func(l string) bool { return strings.HasPrefix(l, "package:") }) {
 		return Install{}, false
 	}
-	make := testenv.RequireCommand(t, "make")
-	cmd := exec.Command(make, "-C", repo, "package")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("make package: %v\n%s", err, out)
+	if pkgtest.NFPM() == "" {
+		testenv.Missing(t, "nfpm (make deps installs it)")
 	}
-	var debs []string
-	for _, dir := range []string{"dist/out", "bin", "dist"} {
-		m, _ := filepath.Glob(filepath.Join(repo, dir, "guestbridge_*_amd64.deb"))
-		debs = append(debs, m...)
+	pkgs, err := pkgtest.Build(os.TempDir())
+	if err != nil {
+		t.Fatalf("systest: %v", err)
 	}
-	if len(debs) == 0 {
-		t.Fatalf("make package made no guestbridge_*_amd64.deb in dist/out, bin or dist")
-	}
-	newest, newestTime := "", int64(0)
-	for _, d := range debs {
-		if info, err := os.Stat(d); err == nil && info.ModTime().UnixNano() > newestTime {
-			newest, newestTime = d, info.ModTime().UnixNano()
-		}
-	}
-	return Install{Deb: newest}, true
+	return Install{Deb: pkgs.Deb}, true
 }
 
 // Guestbridge is the preferred way to install guestbridge into v: the
