@@ -189,3 +189,41 @@ func TestAgentRefusesCommandsFromSettings(t *testing.T) {
 		t.Errorf("version (allowed) reply %v", r)
 	}
 }
+
+// The shipped example file documents every setting with its default: with
+// every `#key = value` line uncommented it must load without a warning,
+// name every known key, and change nothing.
+func TestExampleConfigIsCompleteAndDefault(t *testing.T) {
+	b, err := os.ReadFile("../../dist/guestbridge.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	seen := map[string]bool{}
+	section := ""
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "[") {
+			section = strings.Trim(l, "[]")
+		}
+		if k, _, ok := strings.Cut(strings.TrimPrefix(l, "#"), " = "); ok && strings.HasPrefix(l, "#") && !strings.Contains(k, " ") {
+			l = strings.TrimPrefix(l, "#")
+			seen[section+"."+k] = true
+		}
+		lines = append(lines, l)
+	}
+	p := filepath.Join(t.TempDir(), "all.conf")
+	os.WriteFile(p, []byte(strings.Join(lines, "\n")), 0o644)
+	s, err := settings.Load(p, "")
+	if err != nil || len(s.Warnings) > 0 {
+		t.Fatalf("err %v, warnings %q", err, s.Warnings)
+	}
+	def := settings.Defaults()
+	for _, v := range s.All() {
+		if !seen[v.Key] {
+			t.Errorf("example file does not document %s", v.Key)
+		}
+		if d := def.Get(v.Key).Value; v.Value != d {
+			t.Errorf("example file gives %s = %s, default is %s", v.Key, v.Value, d)
+		}
+	}
+}
