@@ -45,6 +45,15 @@ func runApply(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	m := provision.New(provision.Options{Root: root, StateDir: *stateDir, Log: logger(ctx)})
 	res := m.Provision(ctx, provision.Request{Inst: inst, Mode: provision.ModeApply, Parts: parts, DryRun: *dryRun})
+	if !*dryRun {
+		only := parts
+		if !fs.Changed("only") {
+			only = nil
+		}
+		rec := provision.NewRecord("apply", res, skippedParts(set, only))
+		rec.Source, rec.Warnings = inst.Source, append(set.Warnings, inst.Warnings...)
+		record(ctx, *stateDir, rec)
+	}
 	return report(stdout, res)
 }
 

@@ -64,6 +64,8 @@ func runBoot(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if disabled(set, stdout) {
+		record(ctx, *stateDir, provision.Record{Command: "boot", Time: time.Now().UTC(), Status: "disabled",
+			Warnings: set.Warnings})
 		return nil
 	}
 	m, why, err := resolveMode(set, root)
@@ -83,6 +85,8 @@ func runBoot(ctx context.Context, args []string, stdout io.Writer) error {
 		// that is no failure of the boot service. cloud-init, pinned to
 		// NoCloud by the package, finds no seed and falls back to None.
 		fmt.Fprintln(stdout, "no source found (no config drive, no XenStore): nothing to do")
+		record(ctx, *stateDir, provision.Record{Command: "boot", Time: time.Now().UTC(), Status: "no-source",
+			Mode: m, ModeReason: why, Warnings: set.Warnings})
 		return nil
 	}
 	if err != nil {
@@ -94,5 +98,9 @@ func runBoot(ctx context.Context, args []string, stdout io.Writer) error {
 	// In seed mode: compensate what cloud-init's renderer on this image drops.
 	res := mach.Provision(ctx, provision.Request{Inst: inst, Mode: m, KeepGoing: true, WaitLinks: *wait,
 		Compensate: provision.RendererCompensation, Parts: stepParts(set, nil, provision.Parts)})
+	rec := provision.NewRecord("boot", res, skippedParts(set, nil))
+	rec.Source, rec.Mode, rec.ModeReason = inst.Source, m, why
+	rec.Warnings = append(set.Warnings, inst.Warnings...)
+	record(ctx, *stateDir, rec)
 	return report(stdout, res)
 }

@@ -37,6 +37,7 @@ var commands = map[string]command{
 	"agent":   {"answer nova-agent commands over XenStore (long-running)", runAgent},
 	"send":    {"impersonate the host: send one agent command and print the reply", runSend},
 	"version": {"print the version", runVersion},
+	"status":  {"the last boot/apply: what it changed, skipped and why; exit 0 healthy, 1 failed, 2 degraded", runStatus},
 	"config":  {"print the effective settings and where each value came from", runConfig},
 }
 
