@@ -66,6 +66,10 @@ type Options struct {
 	// them (the CLI passes DefaultMetricsInterval).
 	MetricsInterval time.Duration
 
+	// HeartbeatInterval is how often data/guestbridge/heartbeat is written
+	// (heartbeat.go); 0 disables the heartbeat and the version keys.
+	HeartbeatInterval time.Duration
+
 	// Root is prepended to /proc, /sys and /etc paths read for metrics
 	// (tests); "" means the real root.
 	Root string
@@ -178,6 +182,15 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err := a.store.Mkdir(ctx, hostDir); err != nil && ctx.Err() == nil {
 		// Usually "already exists"; a real failure shows up in the scan.
 		a.logf("agent: mkdir %s: %v", hostDir, err)
+	}
+	if a.opts.HeartbeatInterval > 0 {
+		hbCtx, stopHB := context.WithCancel(ctx)
+		hbDone := make(chan struct{})
+		go func() {
+			defer close(hbDone)
+			a.heartbeat(hbCtx, a.opts.HeartbeatInterval)
+		}()
+		defer func() { stopHB(); <-hbDone }()
 	}
 	poll := time.NewTicker(a.opts.PollInterval)
 	defer poll.Stop()

@@ -119,6 +119,7 @@ func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
 	a := agent.New(c, agent.SystemActions{Root: root, Reset: resetNetwork}, agent.Options{
 		Version:             version,
 		MetricsInterval:     set.Duration("agent.metrics_interval"),
+		HeartbeatInterval:   set.Duration("agent.heartbeat_interval"),
 		AllowUpdate:         set.Bool("commands.agentupdate"),
 		AllowInsecureUpdate: set.String("agent.update") == "insecure",
 		Logf:                logf,
