@@ -166,6 +166,9 @@ func printUsage(w io.Writer) {
 func newFlags(name string) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("guestbridge "+name, pflag.ContinueOnError)
 	fs.SortFlags = false
+	if flagsHook != nil {
+		flagsHook(fs)
+	}
 	return fs
 }
 
