@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"guestbridge/agent"
 	"guestbridge/datasource/vmdata"
@@ -70,6 +71,18 @@ func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
 	// boot must not wait for it.
 	notifyReady(log)
 	log.Info("agent started", "mode", m, "why", why)
+	ast := agentState{PID: os.Getpid(), Started: time.Now().UTC(), Mode: m, XenStore: "waiting",
+		Heartbeat: set.Get("agent.heartbeat_interval").Value}
+	for _, c := range settings.AgentCommands {
+		if !set.CommandAllowed(c) {
+			ast.Refused = append(ast.Refused, c)
+		}
+	}
+	writeAgentState(ctx, *stateDir, ast)
+	defer func() {
+		ast.XenStore = "stopped"
+		writeAgentState(context.Background(), *stateDir, ast)
+	}()
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -97,6 +110,8 @@ func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer c.Close()
+	ast.XenStore = "connected"
+	writeAgentState(ctx, *stateDir, ast)
 	resetNetwork := func(ctx context.Context) error {
 		inst, err := vmdata.ReadInstance(ctx, c, nil)
 		if err != nil {

@@ -153,10 +153,11 @@ func TestAgentRefusesCommandsFromSettings(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var agentErr syncBuffer
 	done := make(chan int)
+	stateDir := t.TempDir()
 	go func() {
 		var out bytes.Buffer
 		done <- run(ctx, []string{"agent", "--xenstore", xs.SocketPath(), "--root", root,
-			"--mode", "seed", "--state-dir", t.TempDir()}, &out, &agentErr)
+			"--mode", "seed", "--state-dir", stateDir}, &out, &agentErr)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -187,6 +188,11 @@ func TestAgentRefusesCommandsFromSettings(t *testing.T) {
 	}
 	if r := send("version", "agent"); r["returncode"] != "0" {
 		t.Errorf("version (allowed) reply %v", r)
+	}
+	// status shows the agent connected and what it refuses.
+	rc, out, _ := runCLI(t, "status", "--state-dir", stateDir)
+	if rc != 0 || !strings.Contains(out, "XenStore connected") || !strings.Contains(out, "refuses [keyinit password agentupdate]") {
+		t.Errorf("status rc %d:\n%s", rc, out)
 	}
 }
 

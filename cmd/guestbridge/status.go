@@ -5,6 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"guestbridge/internal/statefile"
 
 	"guestbridge/provision"
 	"guestbridge/settings"
@@ -68,10 +73,18 @@ func runStatus(ctx context.Context, args []string, stdout io.Writer) error {
 			code = statusDegraded
 		}
 	}
+	ag, agOK := readAgentState(*stateDir)
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(rec); err != nil {
+		var agp *agentState
+		if agOK {
+			agp = &ag
+		}
+		if err := enc.Encode(struct {
+			provision.Record
+			Agent *agentState `json:"agent,omitempty"`
+		}{rec, agp}); err != nil {
 			return err
 		}
 	} else {
@@ -110,9 +123,50 @@ func runStatus(ctx context.Context, args []string, stdout io.Writer) error {
 		for _, w := range rec.Warnings {
 			fmt.Fprintf(stdout, "warning: %s\n", w)
 		}
+		if agOK {
+			fmt.Fprintf(stdout, "agent: pid %d, mode %s, started %s, XenStore %s since %s\n", ag.PID, ag.Mode,
+				ag.Started.Format(time.RFC3339), ag.XenStore, ag.Since.Format(time.RFC3339))
+			if len(ag.Refused) > 0 {
+				fmt.Fprintf(stdout, "agent: refuses %v (settings)\n", ag.Refused)
+			}
+		}
 	}
 	if code != statusHealthy {
 		return exitStatus{code: code}
 	}
 	return nil
+}
+
+// agentStateFile is the agent's own small record beside status.json.
+const agentStateFile = "agent.json"
+
+// agentState is what `guestbridge status` shows about the agent.
+type agentState struct {
+	PID       int       `json:"pid"`
+	Started   time.Time `json:"started"`
+	Mode      string    `json:"mode"`
+	XenStore  string    `json:"xenstore"` // waiting, connected, stopped
+	Since     time.Time `json:"since"`
+	Refused   []string  `json:"refused_commands,omitempty"`
+	Heartbeat string    `json:"heartbeat_interval,omitempty"`
+}
+
+func writeAgentState(ctx context.Context, dir string, st agentState) {
+	st.Since = time.Now().UTC()
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err == nil {
+		err = statefile.WriteMode(dir, agentStateFile, append(b, '\n'), 0o644)
+	}
+	if err != nil {
+		logger(ctx).Warn(fmt.Sprintf("agent state record: %v", err))
+	}
+}
+
+func readAgentState(dir string) (agentState, bool) {
+	var st agentState
+	b, err := os.ReadFile(filepath.Join(dir, agentStateFile))
+	if err != nil || json.Unmarshal(b, &st) != nil {
+		return st, false
+	}
+	return st, true
 }
