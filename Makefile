@@ -111,6 +111,7 @@ fuzz:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
 	$(GO) vet ./...
+	bench/size-check.sh
 
 clean:
 	rm -rf bin demo-root dist/out
