@@ -82,7 +82,7 @@ demo: build
 # (.ci/run) runs both targets.
 SYSTEM_ONLY := TestApply(Sysvinit|OpenRC)$$
 test: deps lint
-	$(GO) test -count=1 -timeout 45m -skip '$(SYSTEM_ONLY)' ./...
+	$(GO) test -race -count=1 -timeout 60m -skip '$(SYSTEM_ONLY)' ./...
 
 test-system: deps
 	$(GO) test -count=1 -timeout 30m -run '$(SYSTEM_ONLY)' -v ./internal/systest/
@@ -114,6 +114,7 @@ fuzz:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
 	$(GO) vet ./...
+	bench/size-check.sh
 
 clean:
 	rm -rf bin demo-root dist/out

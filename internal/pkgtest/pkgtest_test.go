@@ -394,7 +394,7 @@ func TestDeb(t *testing.T) {
 	run(t, "dpkg-deb", "-e", p.Deb, ctl)
 	conffiles := strings.Fields(readFile(t, filepath.Join(ctl, "conffiles")))
 	sort.Strings(conffiles)
-	if !slices.Equal(conffiles, []string{"/etc/init.d/guestbridge-agent", "/etc/init.d/guestbridge-boot"}) {
+	if !slices.Equal(conffiles, []string{"/etc/guestbridge/guestbridge.conf", "/etc/init.d/guestbridge-agent", "/etc/init.d/guestbridge-boot"}) {
 		t.Errorf("conffiles %q", conffiles)
 	}
 	if trig := readFile(t, filepath.Join(ctl, "triggers")); !strings.Contains(trig, "interest-noawait /etc/cloud/cloud.cfg.d") {
