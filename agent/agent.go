@@ -55,12 +55,20 @@ type Options struct {
 	AllowUpdate         bool // let `agentupdate` replace the running binary
 	AllowInsecureUpdate bool // also accept http:// update URLs
 
+	// Refuse, when not nil, returns the message a command is refused with
+	// (a 500 reply like other failures), or "" to let it run.
+	Refuse func(name string) string
+
 	Logf  func(format string, args ...any) // nil: no logging
 	Ready func()                           // called once, after the first successful scan
 
 	// MetricsInterval is how often guest metrics are published; 0 disables
 	// them (the CLI passes DefaultMetricsInterval).
 	MetricsInterval time.Duration
+
+	// HeartbeatInterval is how often data/guestbridge/heartbeat is written
+	// (heartbeat.go); 0 disables the heartbeat and the version keys.
+	HeartbeatInterval time.Duration
 
 	// Root is prepended to /proc, /sys and /etc paths read for metrics
 	// (tests); "" means the real root.
@@ -174,6 +182,15 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err := a.store.Mkdir(ctx, hostDir); err != nil && ctx.Err() == nil {
 		// Usually "already exists"; a real failure shows up in the scan.
 		a.logf("agent: mkdir %s: %v", hostDir, err)
+	}
+	if a.opts.HeartbeatInterval > 0 {
+		hbCtx, stopHB := context.WithCancel(ctx)
+		hbDone := make(chan struct{})
+		go func() {
+			defer close(hbDone)
+			a.heartbeat(hbCtx, a.opts.HeartbeatInterval)
+		}()
+		defer func() { stopHB(); <-hbDone }()
 	}
 	poll := time.NewTicker(a.opts.PollInterval)
 	defer poll.Stop()

@@ -78,6 +78,11 @@ func (a *Agent) handle(ctx context.Context, id string, raw []byte) (res result, 
 	if !found {
 		return notFound(req.name), nil
 	}
+	if a.opts.Refuse != nil {
+		if msg := a.opts.Refuse(req.name); msg != "" {
+			return failure(msg), nil
+		}
+	}
 	return cmd.run(a, ctx, req.value)
 }
 

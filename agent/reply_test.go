@@ -36,7 +36,8 @@ func checkReplyRoundTrip(t testing.TB, r result) {
 		t.Fatalf("reply %q through xenstore-read is not a JSON object: %v", raw, err)
 	}
 	relayed, err := decodeRelayedMessage(nova["message"])
-	if err != nil || relayed != direct.Message || nova["returncode"] != r.Code {
+	code, errCode := decodeRelayedMessage(nova["returncode"])
+	if err != nil || errCode != nil || relayed != direct.Message || code != direct.Code {
 		t.Fatalf("Nova's view %q decodes to %q (%v); raw reader gets %q", nova, relayed, err, direct.Message)
 	}
 	if utf8.ValidString(r.Message) && !strings.HasSuffix(direct.Message, "...") && direct.Message != r.Message {

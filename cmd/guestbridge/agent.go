@@ -8,10 +8,12 @@ import (
 	"os"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"guestbridge/agent"
 	"guestbridge/datasource/vmdata"
 	"guestbridge/provision"
+	"guestbridge/settings"
 	"guestbridge/xenstore"
 )
 
@@ -19,12 +21,13 @@ func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("agent")
 	sock := fs.String("xenstore", "", "XenStore socket or device (default: $XENSTORED_PATH, the socket, then /dev/xen/xenbus)")
 	rootDir := rootFlag(fs)
-	mode := fs.String("mode", modeAuto, "how resetnetwork applies vm-data: auto, seed (cloud-init) or apply")
+	fs.String("mode", modeAuto, "how resetnetwork applies vm-data: auto, seed (cloud-init) or apply")
 	stateDir := stateDirFlag(fs)
-	allowUpdate := fs.Bool("allow-update", false, "let the host replace this binary (agentupdate; https only)")
-	allowInsecure := fs.Bool("allow-insecure-update", false, "with --allow-update, also accept http URLs")
+	allowUpdate := fs.Bool("allow-update", false, "let the host replace this binary (agentupdate; https only): sets commands.agentupdate = true")
+	allowInsecure := fs.Bool("allow-insecure-update", false, "with --allow-update, also accept http URLs: sets agent.update = insecure")
 	fs.String("source", "auto", "ignored (kept for compatibility): leases are renewed for the config in force that boot, apply and resetnetwork record")
-	metrics := fs.Duration("metrics-interval", agent.DefaultMetricsInterval, "how often guest metrics are written to XenStore (0 turns them off)")
+	fs.Duration("metrics-interval", agent.DefaultMetricsInterval, "how often guest metrics are written to XenStore (0 turns them off): sets agent.metrics_interval")
+	conf := configFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -45,7 +48,21 @@ func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m, why, err := resolveMode(*mode, root)
+	set, err := loadSettings(ctx, fs, *rootDir, *conf, []flagSetting{
+		{"mode", "main.mode"}, {"metrics-interval", "agent.metrics_interval"},
+		{"allow-update", "commands.agentupdate"}})
+	if err != nil {
+		return err
+	}
+	if *allowInsecure {
+		if err := set.Set("agent.update", "insecure", "flag --allow-insecure-update"); err != nil {
+			return err
+		}
+	}
+	if disabled(set, stdout) {
+		return nil
+	}
+	m, why, err := resolveMode(set, root)
 	if err != nil {
 		return err
 	}
@@ -54,6 +71,18 @@ func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
 	// boot must not wait for it.
 	notifyReady(log)
 	log.Info("agent started", "mode", m, "why", why)
+	ast := agentState{PID: os.Getpid(), Started: time.Now().UTC(), Mode: m, XenStore: "waiting",
+		Heartbeat: set.Get("agent.heartbeat_interval").Value}
+	for _, c := range settings.AgentCommands {
+		if !set.CommandAllowed(c) {
+			ast.Refused = append(ast.Refused, c)
+		}
+	}
+	writeAgentState(ctx, *stateDir, ast)
+	defer func() {
+		ast.XenStore = "stopped"
+		writeAgentState(context.Background(), *stateDir, ast)
+	}()
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -81,6 +110,8 @@ func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer c.Close()
+	ast.XenStore = "connected"
+	writeAgentState(ctx, *stateDir, ast)
 	resetNetwork := func(ctx context.Context) error {
 		inst, err := vmdata.ReadInstance(ctx, c, nil)
 		if err != nil {
@@ -102,10 +133,12 @@ func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	a := agent.New(c, agent.SystemActions{Root: root, Reset: resetNetwork}, agent.Options{
 		Version:             version,
-		MetricsInterval:     *metrics,
-		AllowUpdate:         *allowUpdate,
-		AllowInsecureUpdate: *allowInsecure,
+		MetricsInterval:     set.Duration("agent.metrics_interval"),
+		HeartbeatInterval:   set.Duration("agent.heartbeat_interval"),
+		AllowUpdate:         set.Bool("commands.agentupdate"),
+		AllowInsecureUpdate: set.String("agent.update") == "insecure",
 		Logf:                logf,
+		Refuse:              refusal(set),
 	})
 	log.Info("agent serving XenStore requests", "mode", m)
 	err = a.Run(ctx)
@@ -114,6 +147,18 @@ func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
 		return nil
 	}
 	return err
+}
+
+// refusal answers, for a command the settings turn off, the message its
+// refusal carries; "" lets it run.
+func refusal(set *settings.Settings) func(name string) string {
+	return func(name string) string {
+		if set.CommandAllowed(name) {
+			return ""
+		}
+		return fmt.Sprintf("Command '%s' is refused by this guest's configuration (commands.%s = false, from %s)",
+			name, name, set.Get("commands."+name).Origin)
+	}
 }
 
 // notifyReady tells systemd (Type=notify) that the agent is up.

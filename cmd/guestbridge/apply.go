@@ -17,6 +17,7 @@ func runApply(ctx context.Context, args []string, stdout io.Writer) error {
 	dryRun := fs.Bool("dry-run", false, "print exactly what a real run would change, and change nothing")
 	only := fs.StringSlice("only", nil, "apply only these parts: "+strings.Join(provision.Parts, ","))
 	stateDir := stateDirFlag(fs)
+	conf := configFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -31,12 +32,28 @@ func runApply(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// apply is asked for explicitly: main.enabled does not stop it, but
+	// the steps turned off in the settings stay off.
+	set, err := loadSettings(ctx, fs, *rootDir, *conf, nil)
+	if err != nil {
+		return err
+	}
+	parts = stepParts(set, parts, provision.Parts)
 	inst, err := readInstance(ctx, *src, nil)
 	if err != nil {
 		return err
 	}
 	m := provision.New(provision.Options{Root: root, StateDir: *stateDir, Log: logger(ctx)})
 	res := m.Provision(ctx, provision.Request{Inst: inst, Mode: provision.ModeApply, Parts: parts, DryRun: *dryRun})
+	if !*dryRun {
+		only := parts
+		if !fs.Changed("only") {
+			only = nil
+		}
+		rec := provision.NewRecord("apply", res, skippedParts(set, only))
+		rec.Source, rec.Warnings = inst.Source, append(set.Warnings, inst.Warnings...)
+		record(ctx, *stateDir, rec)
+	}
 	return report(stdout, res)
 }
 

@@ -9,16 +9,21 @@ import (
 
 	"guestbridge/netconf/apply"
 	"guestbridge/provision"
+	"guestbridge/settings"
 	"guestbridge/system"
 )
 
 // Modes of boot and of the agent's resetnetwork.
 const modeAuto = "auto" // seed when cloud-init is installed and enabled, else apply
 
-// resolveMode turns --mode into seed or apply, with the reason.
-func resolveMode(mode string, root system.Root) (string, string, error) {
+// resolveMode turns main.mode (--mode) into seed or apply, with the reason.
+func resolveMode(set *settings.Settings, root system.Root) (string, string, error) {
+	mode := set.String("main.mode")
 	switch mode {
 	case provision.ModeSeed, provision.ModeApply:
+		if o := set.Get("main.mode").Origin; o != "flag --mode" {
+			return mode, "main.mode = " + mode + " (" + o + ")", nil
+		}
 		return mode, "--mode " + mode, nil
 	case modeAuto:
 		m, why := provision.DetectMode(root)
@@ -39,10 +44,11 @@ func runBoot(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("boot")
 	src := sourceFlag(fs)
 	rootDir := rootFlag(fs)
-	mode := fs.String("mode", modeAuto, "auto (seed when cloud-init is installed and enabled, else apply), seed or apply")
+	fs.String("mode", modeAuto, "auto (seed when cloud-init is installed and enabled, else apply), seed or apply")
 	stateDir := stateDirFlag(fs)
 	wait := fs.Duration("wait", 30*time.Second, "how long to wait, in all, for the NICs the config names (and for udev to be done with them)")
 	dhcpTimeout := fs.Duration("dhcp-timeout", apply.DefaultDHCPTimeout, "one budget for all DHCP requests (they run in parallel)")
+	conf := configFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -53,7 +59,16 @@ func runBoot(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m, why, err := resolveMode(*mode, root)
+	set, err := loadSettings(ctx, fs, *rootDir, *conf, []flagSetting{{"mode", "main.mode"}})
+	if err != nil {
+		return err
+	}
+	if disabled(set, stdout) {
+		record(ctx, *stateDir, provision.Record{Command: "boot", Time: time.Now().UTC(), Status: "disabled",
+			Warnings: set.Warnings})
+		return nil
+	}
+	m, why, err := resolveMode(set, root)
 	if err != nil {
 		return err
 	}
@@ -70,6 +85,8 @@ func runBoot(ctx context.Context, args []string, stdout io.Writer) error {
 		// that is no failure of the boot service. cloud-init, pinned to
 		// NoCloud by the package, finds no seed and falls back to None.
 		fmt.Fprintln(stdout, "no source found (no config drive, no XenStore): nothing to do")
+		record(ctx, *stateDir, provision.Record{Command: "boot", Time: time.Now().UTC(), Status: "no-source",
+			Mode: m, ModeReason: why, Warnings: set.Warnings})
 		return nil
 	}
 	if err != nil {
@@ -80,6 +97,10 @@ func runBoot(ctx context.Context, args []string, stdout io.Writer) error {
 		DHCPTimeout: *dhcpTimeout, UdevDir: udevDir(root)})
 	// In seed mode: compensate what cloud-init's renderer on this image drops.
 	res := mach.Provision(ctx, provision.Request{Inst: inst, Mode: m, KeepGoing: true, WaitLinks: *wait,
-		Compensate: provision.RendererCompensation})
+		Compensate: provision.RendererCompensation, Parts: stepParts(set, nil, provision.Parts)})
+	rec := provision.NewRecord("boot", res, skippedParts(set, nil))
+	rec.Source, rec.Mode, rec.ModeReason = inst.Source, m, why
+	rec.Warnings = append(set.Warnings, inst.Warnings...)
+	record(ctx, *stateDir, rec)
 	return report(stdout, res)
 }

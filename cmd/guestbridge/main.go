@@ -37,6 +37,8 @@ var commands = map[string]command{
 	"agent":   {"answer nova-agent commands over XenStore (long-running)", runAgent},
 	"send":    {"impersonate the host: send one agent command and print the reply", runSend},
 	"version": {"print the version", runVersion},
+	"status":  {"the last boot/apply: what it changed, skipped and why; exit 0 healthy, 1 failed, 2 degraded", runStatus},
+	"config":  {"print the effective settings and where each value came from", runConfig},
 }
 
 // usageError makes the process exit with status 2.
@@ -164,6 +166,9 @@ func printUsage(w io.Writer) {
 func newFlags(name string) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("guestbridge "+name, pflag.ContinueOnError)
 	fs.SortFlags = false
+	if flagsHook != nil {
+		flagsHook(fs)
+	}
 	return fs
 }
 
@@ -204,13 +209,17 @@ func logger(ctx context.Context) *slog.Logger {
 	return newLogger(os.Stderr)
 }
 
+// logLevel is the logger's level: $GUESTBRIDGE_LOG_LEVEL when set, else
+// main.log_level from the settings once they are loaded.
+var logLevel = new(slog.LevelVar)
+
 func newLogger(w io.Writer) *slog.Logger {
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(os.Getenv("GUESTBRIDGE_LOG_LEVEL"))); err != nil {
-		level = slog.LevelInfo
+	if err := level.UnmarshalText([]byte(os.Getenv("GUESTBRIDGE_LOG_LEVEL"))); err == nil {
+		logLevel.Set(level)
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
-		Level: level,
+		Level: logLevel,
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.TimeKey && len(groups) == 0 {
 				return slog.Attr{} // journald and syslog stamp lines themselves

@@ -70,7 +70,7 @@ var initChecks = map[string][]systest.Check{
 		{Name: "boot-time", Cmd: "systemctl show -p ExecMainStartTimestampMonotonic,ExecMainExitTimestampMonotonic guestbridge-boot.service; systemd-analyze"},
 	},
 	"sysvinit": {
-		{Name: "enabled", Cmd: "ls /etc/rcS.d /etc/rc2.d"},
+		{Name: "enabled", Cmd: "ls -1 /etc/rcS.d /etc/rc2.d"},
 		{Name: "agent-status", Cmd: "/etc/init.d/guestbridge-agent status"},
 		{Name: "gb-log", Cmd: "cat /var/log/guestbridge-agent.log"},
 	},
@@ -107,6 +107,7 @@ func TestApplySysvinit(t *testing.T) { testApply(t, "sysvinit") }
 func TestApplyOpenRC(t *testing.T)   { testApply(t, "openrc") }
 
 func testApply(t *testing.T, init string) {
+	t.Parallel() // boots queue on the machine-wide VM slots; image builds overlap
 	v := systest.Variant{Init: init}
 	in, ok := systest.PackageInstall(t)
 	if !ok {

@@ -32,7 +32,7 @@ type BootOptions struct {
 	DriveIf string // "cdrom" (default: IDE, /dev/sr0, as libvirt attaches nova's ISO) or "virtio" (/dev/vdb)
 	// Collect is the shell script the collector runs once the boot has
 	// finished (systemd: `systemctl is-system-running --wait`; sysvinit:
-	// last rc script; OpenRC: local.d). Its stdout+stderr is Result.Output.
+	// last rc script; OpenRC: a service "after *"). Its stdout+stderr is Result.Output.
 	// Use Script to build one from named checks.
 	Collect string
 	Append  string // more kernel command line (e.g. "cloud-init=disabled")

@@ -56,7 +56,7 @@
 // The collector runs once the boot has finished — systemd: a Type=simple
 // unit after multi-user.target that waits for `systemctl is-system-running
 // --wait` (bounded by BootOptions.Finish, then it collects anyway);
-// sysvinit: an rc script with Required-Start $all; OpenRC: local.d — and
+// sysvinit: an rc script with Required-Start $all; OpenRC: a service "after *" — and
 // writes the Collect script's output to the second serial port (ttyS1,
 // raw), then powers off. Result.State and Result.Uptime say when and how
 // the boot finished. At most two VMs run at once machine-wide (slots shared

@@ -376,7 +376,7 @@ func setupRoot(root string, v Variant) error {
 	case "sysvinit":
 		files["/etc/init.d/systest-collect"] = guestFile("systest-collect.init")
 	case "openrc":
-		files["/etc/local.d/systest.start"] = guestFile("systest.start")
+		files["/etc/init.d/systest-collect"] = guestFile("systest-collect.openrc")
 	}
 	for _, p := range sortedKeys(files) {
 		mode := os.FileMode(0o644)

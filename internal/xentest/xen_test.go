@@ -388,6 +388,11 @@ func check(t *testing.T, rs map[string]result) {
 	} else {
 		t.Logf("version round trip from dom0 (Nova's plugin: xenstore-write, xenstore-read every 0.5 s): %s", stats(rtts))
 	}
+	if w := floats(ver["watch_rtt_ms"]); len(w) != 10 {
+		t.Errorf("watch round trips: %v", w)
+	} else {
+		t.Logf("version round trip from dom0 (watching the reply, no polling): %s", stats(w))
+	}
 	feats := strings.Split(get("features").str("features"), ",")
 	for _, f := range []string{"version", "keyinit", "password", "resetnetwork", "injectfile", "file_inject"} {
 		if !slices.Contains(feats, f) {
@@ -429,6 +434,7 @@ func check(t *testing.T, rs map[string]result) {
 	rst := get("restore")
 	t.Logf("xl save %v ms, xl restore %v ms; first answer %v ms after restore returned (that round trip %v ms); then %s",
 		rst.num("save_ms"), rst.num("restore_ms"), rst.num("first_answer_ms"), rst.num("first_rtt_ms"), stats(floats(rst["rtt_ms"])))
+	t.Logf("after restore, watching the reply: %s", stats(floats(rst["watch_rtt_ms"])))
 	if rst.str("version") == "" {
 		t.Errorf("no answer after restore")
 	}
@@ -459,5 +465,5 @@ func stats(v []float64) string {
 	}
 	s := slices.Clone(v)
 	slices.Sort(s)
-	return fmt.Sprintf("min %.0f ms, median %.0f ms, max %.0f ms (n=%d)", s[0], s[len(s)/2], s[len(s)-1], len(s))
+	return fmt.Sprintf("min %.1f ms, median %.1f ms, max %.1f ms (n=%d)", s[0], s[len(s)/2], s[len(s)-1], len(s))
 }

@@ -35,6 +35,6 @@ sysvinit)
 	chroot "$root" update-rc.d systest-collect defaults >/dev/null
 	;;
 openrc)
-	chroot "$root" rc-update add local default >/dev/null 2>&1 || true
+	chroot "$root" rc-update add systest-collect default >/dev/null
 	;;
 esac

@@ -19,6 +19,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -29,6 +30,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"guestbridge/xenstore"
 )
 
 const (
@@ -126,6 +129,54 @@ func (h host) nova(name string, value any, codes ...string) (string, time.Durati
 		}
 	}
 	return "", rtt, fmt.Errorf("%s: returncode %q message %q", name, ret.Code, ret.Message)
+}
+
+// watchRTTs measures the agent's own round trip without the plugin's
+// 0.5 s polling: a XenStore client in dom0 watches data/guest/<id>, writes
+// the request and stops the clock when the reply is readable.
+func (h host) watchRTTs(n int) []float64 {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := xenstore.Dial(ctx, xenstore.DefaultSocketPath)
+	if err != nil {
+		fail("watch-dial", err)
+		return nil
+	}
+	defer c.Close()
+	var out []float64
+	for range n {
+		id := newUUID()
+		reply := h.dom() + "/data/guest/" + id
+		wctx, stop := context.WithCancel(ctx)
+		events, err := c.Watch(wctx, reply)
+		if err != nil {
+			stop()
+			fail("watch", err)
+			return out
+		}
+		<-events // the initial event
+		start := time.Now()
+		if err := c.Write(ctx, h.dom()+"/data/host/"+id, []byte(`{"name": "version", "value": "agent"}`)); err != nil {
+			stop()
+			fail("watch-write", err)
+			return out
+		}
+		for {
+			if v, err := c.Read(ctx, reply); err == nil && len(v) > 0 {
+				out = append(out, float64(time.Since(start).Microseconds())/1000)
+				break
+			}
+			select {
+			case <-events:
+			case <-ctx.Done():
+				stop()
+				fail("watch-wait", ctx.Err())
+				return out
+			}
+		}
+		stop()
+	}
+	return out
 }
 
 var dhP, _ = new(big.Int).SetString("162259276829213363391578010288127", 10)
@@ -259,7 +310,7 @@ func main() {
 		_ = v
 	}
 	v, _, _ := h.nova("version", "agent")
-	emit(map[string]any{"step": "version", "version": v, "rtt_ms": rtts})
+	emit(map[string]any{"step": "version", "version": v, "rtt_ms": rtts, "watch_rtt_ms": h.watchRTTs(10)})
 
 	feats, _, err := h.nova("features", "")
 	emit(map[string]any{"step": "features", "features": feats, "err": errString(err)})
@@ -327,7 +378,8 @@ func main() {
 			after = append(after, r.Milliseconds())
 		}
 	}
-	emit(map[string]any{"step": "restore", "save_ms": saveMS, "restore_ms": restoreMS, "domid": nid,
+	watchAfter := h.watchRTTs(5)
+	emit(map[string]any{"step": "restore", "watch_rtt_ms": watchAfter, "save_ms": saveMS, "restore_ms": restoreMS, "domid": nid,
 		"first_answer_ms": firstMS, "first_rtt_ms": rtt.Milliseconds(), "version": v2, "rtt_ms": after, "err": errString(err)})
 
 	if err := xsWrite(h.dom()+"/data/xentest/final-ask", "1"); err != nil {
