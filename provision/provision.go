@@ -91,6 +91,9 @@ func (m *Machine) provisionApply(ctx context.Context, req Request, res *Result) 
 	if req.part("hostname") && inst.Hostname != "" {
 		res.Steps = append(res.Steps, m.hostname(req))
 	}
+	if req.part("hosts") && inst.Hostname != "" {
+		res.Steps = append(res.Steps, m.hosts(req))
+	}
 	if req.part("dns") {
 		if servers, search := inst.Network.MachineDNS(); len(servers) > 0 || len(search) > 0 {
 			res.Steps = append(res.Steps, m.dns(req, servers, search))
@@ -258,6 +261,8 @@ func (m *Machine) fileStep(dry bool, paths []string, do func(system.Root) (bool,
 	return predict(m.o.Root, paths, do)
 }
 
+// hostname writes /etc/hostname and, live, the kernel's name. /etc/hosts
+// is the hosts step's: each can be turned off and fail on its own.
 func (m *Machine) hostname(req Request) Step {
 	s := Step{Part: "hostname"}
 	name := req.Inst.Hostname
@@ -265,15 +270,34 @@ func (m *Machine) hostname(req Request) Step {
 		s.Warnings = append(s.Warnings, fmt.Sprintf("hostname: %v; not set (the other steps still apply)", err))
 		return s
 	}
-	changed, err := m.fileStep(req.DryRun, []string{"/etc/hostname", "/etc/hosts"}, func(r system.Root) (bool, error) {
+	changed, err := m.fileStep(req.DryRun, []string{"/etc/hostname"}, func(r system.Root) (bool, error) {
 		if req.DryRun {
 			r.Live = false
 		}
-		return r.SetHostname(name)
+		return r.WriteHostname(name)
 	})
 	s.Err, s.Did = err, err == nil
 	if changed {
 		s.Changes = append(s.Changes, fileLine("hostname", req.DryRun, "set "+name))
+	}
+	return s
+}
+
+// hosts keeps guestbridge's 127.0.1.1 line in /etc/hosts for the hostname
+// (so that `hostname -f` works without DNS).
+func (m *Machine) hosts(req Request) Step {
+	s := Step{Part: "hosts"}
+	name := req.Inst.Hostname
+	if err := system.CheckHostname(name); err != nil {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("hosts: %v; /etc/hosts not changed (the other steps still apply)", err))
+		return s
+	}
+	changed, err := m.fileStep(req.DryRun, []string{"/etc/hosts"}, func(r system.Root) (bool, error) {
+		return r.SetHostsEntry(name)
+	})
+	s.Err, s.Did = err, err == nil
+	if changed {
+		s.Changes = append(s.Changes, fileLine("hosts", req.DryRun, "map "+strings.TrimSuffix(name, ".")+" to 127.0.1.1"))
 	}
 	return s
 }

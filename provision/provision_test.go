@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -158,8 +159,8 @@ func TestDryRunPredictsExactly(t *testing.T) {
 	}
 	real := m.Provision(context.Background(), Request{Inst: inst})
 	dl, rl := dry.Lines(), real.Lines()
-	if len(dl) != len(rl) || len(rl) != 4 {
-		t.Fatalf("dry run:\n%s\nreal run:\n%s\nwant the same 4 changes", strings.Join(dl, "\n"), strings.Join(rl, "\n"))
+	if len(dl) != len(rl) || len(rl) != 5 {
+		t.Fatalf("dry run:\n%s\nreal run:\n%s\nwant the same 5 changes", strings.Join(dl, "\n"), strings.Join(rl, "\n"))
 	}
 	for i := range dl {
 		if want := strings.Replace(rl[i], ": ", ": would ", 1); dl[i] != want {
@@ -170,11 +171,126 @@ func TestDryRunPredictsExactly(t *testing.T) {
 	if again := m.Provision(context.Background(), Request{Inst: inst, DryRun: true}); len(again.Lines()) != 0 {
 		t.Errorf("dry run after the real run predicts changes: %q", again.Lines())
 	}
-	// Only the hostname differs: only it is predicted.
+	// Only the hostname differs: only it and its hosts line are predicted.
 	inst.Hostname = "web2.example.com"
-	if again := m.Provision(context.Background(), Request{Inst: inst, DryRun: true}); len(again.Lines()) != 1 ||
-		again.Lines()[0] != "hostname: would set web2.example.com" {
+	if again := m.Provision(context.Background(), Request{Inst: inst, DryRun: true}); !slices.Equal(again.Lines(),
+		[]string{"hostname: would set web2.example.com", "hosts: would map web2.example.com to 127.0.1.1"}) {
 		t.Errorf("dry run with a new hostname: %q", again.Lines())
+	}
+	// Same short name, another domain: /etc/hostname stays, /etc/hosts changes.
+	inst.Hostname = "web1.example.net"
+	if again := m.Provision(context.Background(), Request{Inst: inst, DryRun: true}); !slices.Equal(again.Lines(),
+		[]string{"hosts: would map web1.example.net to 127.0.1.1"}) {
+		t.Errorf("dry run with a new domain: %q", again.Lines())
+	}
+}
+
+// Issue 12: steps.hosts had no effect, because one step wrote /etc/hostname
+// and /etc/hosts together. Now hostname and hosts are two parts: each runs
+// without the other, reports its own result, and fails on its own.
+func TestHostnameAndHostsAreIndependentParts(t *testing.T) {
+	inst := &datasource.Instance{InstanceID: "i-1", Hostname: "web1.example.com"}
+	const hostsLine = "127.0.1.1 web1.example.com web1 # guestbridge"
+	parts := func(res Result) []string {
+		var p []string
+		for _, s := range res.Steps {
+			p = append(p, s.Part)
+		}
+		return p
+	}
+
+	t.Run("hostname only", func(t *testing.T) {
+		root := offlineRoot(t)
+		res := offlineMachine(t, root).Provision(context.Background(), Request{Inst: inst,
+			Parts: map[string]bool{"hostname": true, "keys": true}})
+		if res.Status() != OK || !slices.Equal(parts(res), []string{"hostname"}) {
+			t.Fatalf("status %d steps %q: %v", res.Status(), parts(res), res.Err())
+		}
+		if got := readFile(t, root, "etc/hostname"); got != "web1\n" {
+			t.Errorf("/etc/hostname %q", got)
+		}
+		if got := readFile(t, root, "etc/hosts"); got != "127.0.0.1 localhost\n" {
+			t.Errorf("hosts part off, yet /etc/hosts = %q", got)
+		}
+		if _, err := os.Stat(filepath.Join(root, "etc/hosts.guestbridge.bak")); err == nil {
+			t.Error("hosts part off, yet a backup of /etc/hosts was made")
+		}
+	})
+
+	t.Run("hosts only", func(t *testing.T) {
+		root := offlineRoot(t)
+		res := offlineMachine(t, root).Provision(context.Background(), Request{Inst: inst,
+			Parts: map[string]bool{"hosts": true}})
+		if res.Status() != OK || !slices.Equal(parts(res), []string{"hosts"}) ||
+			!slices.Equal(res.Lines(), []string{"hosts: map web1.example.com to 127.0.1.1"}) {
+			t.Fatalf("status %d steps %q lines %q: %v", res.Status(), parts(res), res.Lines(), res.Err())
+		}
+		if got := readFile(t, root, "etc/hostname"); got != "localhost\n" {
+			t.Errorf("hostname part off, yet /etc/hostname = %q", got)
+		}
+		if got := readFile(t, root, "etc/hosts"); !strings.Contains(got, hostsLine+"\n") {
+			t.Errorf("/etc/hosts lacks the managed line:\n%s", got)
+		}
+	})
+
+	t.Run("broken hosts fails only hosts", func(t *testing.T) {
+		root := offlineRoot(t)
+		os.Remove(filepath.Join(root, "etc/hosts"))
+		os.MkdirAll(filepath.Join(root, "etc/hosts"), 0o755)
+		res := offlineMachine(t, root).Provision(context.Background(), Request{Inst: inst})
+		if res.Status() != Partial {
+			t.Fatalf("status %d, want Partial (3): %v", res.Status(), res.Err())
+		}
+		for _, s := range res.Steps {
+			if failed := s.Err != nil; failed != (s.Part == "hosts") {
+				t.Errorf("step %s: err %v; want only hosts to fail", s.Part, s.Err)
+			}
+		}
+		if err := res.Err(); err == nil || !strings.HasPrefix(err.Error(), "hosts: ") || !strings.Contains(err.Error(), "/etc/hosts") {
+			t.Errorf("error %v: want it to be the hosts part's, naming /etc/hosts", err)
+		}
+		if got := readFile(t, root, "etc/hostname"); got != "web1\n" {
+			t.Errorf("/etc/hostname %q: the hostname part must still apply", got)
+		}
+		rec := NewRecord("apply", res, nil)
+		for _, sr := range rec.Steps {
+			want := map[string]string{"hostname": "changed", "hosts": "failed"}[sr.Part]
+			if sr.Result != want {
+				t.Errorf("record step %s: %s, want %s", sr.Part, sr.Result, want)
+			}
+		}
+		if rec.Status != "partial" || len(rec.Steps) != 2 {
+			t.Errorf("record %+v", rec)
+		}
+	})
+
+	t.Run("bad name warns in both", func(t *testing.T) {
+		root := offlineRoot(t)
+		bad := &datasource.Instance{InstanceID: "i-1", Hostname: "db_01"}
+		res := offlineMachine(t, root).Provision(context.Background(), Request{Inst: bad})
+		if res.Status() != OK || len(res.Steps) != 2 {
+			t.Fatalf("status %d steps %+v", res.Status(), res.Steps)
+		}
+		for _, s := range res.Steps {
+			if len(s.Warnings) != 1 || !strings.HasPrefix(s.Warnings[0], s.Part+": ") || !strings.Contains(s.Warnings[0], "db_01") {
+				t.Errorf("step %s warnings %q", s.Part, s.Warnings)
+			}
+		}
+		if readFile(t, root, "etc/hosts") != "127.0.0.1 localhost\n" || readFile(t, root, "etc/hostname") != "localhost\n" {
+			t.Error("a bad name changed a file")
+		}
+	})
+}
+
+// A record lists the parts turned off, hosts among them, in Parts order.
+func TestRecordSkipsHostsByName(t *testing.T) {
+	rec := NewRecord("boot", Result{Mode: ModeApply}, map[string]string{"hosts": "steps.hosts = false (f:3)", "keys": "not in --only"})
+	var got []string
+	for _, s := range rec.Steps {
+		got = append(got, s.Part+"="+s.Result+":"+s.Reason)
+	}
+	if want := []string{"hosts=skipped:steps.hosts = false (f:3)", "keys=skipped:not in --only"}; !slices.Equal(got, want) {
+		t.Errorf("record steps %q, want %q", got, want)
 	}
 }
 

@@ -5,10 +5,11 @@ import (
 	"fmt"
 )
 
-// Parts are the steps of an apply, in the order they run. Network goes
-// first: everything after it may need it, and none of it depends on the
-// others.
-var Parts = []string{"network", "hostname", "dns", "keys", "password", "files"}
+// Parts are the steps of an apply, in the order they run (the same names as
+// the settings' steps.*). Network goes first: everything after it may need
+// it, and none of it depends on the others. hostname is /etc/hostname and
+// the kernel's name; hosts is guestbridge's line in /etc/hosts.
+var Parts = []string{"network", "hostname", "hosts", "dns", "keys", "password", "files"}
 
 // Status is the outcome of a Provision, as an exit status.
 type Status int

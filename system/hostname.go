@@ -26,42 +26,68 @@ const (
 )
 
 // SetHostname validates name (RFC 1123 labels of at most 63 characters, at
-// most 253 in all, one trailing dot allowed) and makes it the machine's name:
-//
-//   - /etc/hostname gets the short name (first label), as hostname(5) and
-//     Debian's installer want it;
-//   - /etc/hosts gets the managed line "127.0.1.1 <fqdn> <short> # guestbridge"
-//     (only the short name when name has no dot), replacing guestbridge's
-//     previous line in place. Another 127.0.1.1 line is commented out with
-//     "# replaced by guestbridge"; everything else is kept. A backup is kept
-//     as /etc/hosts.guestbridge.bak;
-//   - when r.Live, sethostname(2) with the short name (every call: it is
-//     cheap, and the kernel's name may differ from the files').
+// most 253 in all, one trailing dot allowed) and makes it the machine's
+// name: WriteHostname, then SetHostsEntry (the provisioning steps
+// "hostname" and "hosts" call them on their own, so that each can be turned
+// off and fail by itself).
 //
 // changed reports whether a file was rewritten.
 func (r Root) SetHostname(name string) (changed bool, err error) {
+	nameChanged, err := r.WriteHostname(name)
+	if err != nil {
+		return nameChanged, err
+	}
+	hostsChanged, err := r.SetHostsEntry(name)
+	return nameChanged || hostsChanged, err
+}
+
+// WriteHostname validates name (as SetHostname) and
+//
+//   - writes the short name (first label) to /etc/hostname, as hostname(5)
+//     and Debian's installer want it;
+//   - when r.Live, calls sethostname(2) with the short name (every call: it
+//     is cheap, and the kernel's name may differ from the file's).
+//
+// /etc/hosts is not touched. changed reports whether /etc/hostname was
+// rewritten.
+func (r Root) WriteHostname(name string) (changed bool, err error) {
+	_, short, err := parseHostname(name)
+	if err != nil {
+		return false, err
+	}
+	changed, err = r.WriteFile(hostnamePath, []byte(short+"\n"), WriteOptions{Mode: 0o644})
+	if err != nil {
+		return false, fmt.Errorf("set hostname: %w", err)
+	}
+	if r.Live {
+		if err := syscall.Sethostname([]byte(short)); err != nil {
+			return changed, fmt.Errorf("set hostname: sethostname %q: %w", short, err)
+		}
+	}
+	return changed, nil
+}
+
+// SetHostsEntry validates name (as SetHostname) and puts the managed line
+// "127.0.1.1 <fqdn> <short> # guestbridge" (only the short name when name
+// has no dot) into /etc/hosts, replacing guestbridge's previous line in
+// place. Another 127.0.1.1 line is commented out with "# replaced by
+// guestbridge"; everything else is kept. A backup is kept as
+// /etc/hosts.guestbridge.bak. /etc/hostname and the kernel's name are not
+// touched. changed reports whether /etc/hosts was rewritten.
+func (r Root) SetHostsEntry(name string) (changed bool, err error) {
 	fqdn, short, err := parseHostname(name)
 	if err != nil {
 		return false, err
 	}
-	nameChanged, err := r.WriteFile(hostnamePath, []byte(short+"\n"), WriteOptions{Mode: 0o644})
-	if err != nil {
-		return false, fmt.Errorf("set hostname: %w", err)
-	}
 	hosts, err := r.readFile(hostsPath)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nameChanged, fmt.Errorf("set hostname: read %s: %w", hostsPath, err)
+		return false, fmt.Errorf("set hosts entry: read %s: %w", hostsPath, err)
 	}
-	hostsChanged, err := r.WriteFile(hostsPath, updateHosts(hosts, fqdn, short), WriteOptions{Mode: 0o644, Backup: true})
+	changed, err = r.WriteFile(hostsPath, updateHosts(hosts, fqdn, short), WriteOptions{Mode: 0o644, Backup: true})
 	if err != nil {
-		return nameChanged, fmt.Errorf("set hostname: %w", err)
+		return false, fmt.Errorf("set hosts entry: %w", err)
 	}
-	if r.Live {
-		if err := syscall.Sethostname([]byte(short)); err != nil {
-			return nameChanged || hostsChanged, fmt.Errorf("set hostname: sethostname %q: %w", short, err)
-		}
-	}
-	return nameChanged || hostsChanged, nil
+	return changed, nil
 }
 
 // parseHostname checks name and returns it without a trailing dot, and its

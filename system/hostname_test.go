@@ -142,6 +142,60 @@ func TestSetHostnameFiles(t *testing.T) {
 	}
 }
 
+// Issue 12: the hostname and hosts steps are independent. WriteHostname
+// touches /etc/hostname only; SetHostsEntry touches /etc/hosts only; a
+// /etc/hosts that cannot be written fails SetHostsEntry alone.
+func TestWriteHostnameAndSetHostsEntryAreSeparate(t *testing.T) {
+	r := testRoot(t)
+	put(t, r, "etc/hosts", debianHosts, 0o644)
+	put(t, r, "etc/hostname", "debian\n", 0o644)
+	if changed, err := r.WriteHostname("web1.example.com"); err != nil || !changed {
+		t.Fatalf("WriteHostname: changed=%v, %v", changed, err)
+	}
+	if got := read(t, r, "etc/hostname"); got != "web1\n" {
+		t.Errorf("/etc/hostname %q", got)
+	}
+	if got := read(t, r, "etc/hosts"); got != debianHosts {
+		t.Errorf("WriteHostname changed /etc/hosts:\n%s", got)
+	}
+	put(t, r, "etc/hostname", "debian\n", 0o644)
+	if changed, err := r.SetHostsEntry("web1.example.com"); err != nil || !changed {
+		t.Fatalf("SetHostsEntry: changed=%v, %v", changed, err)
+	}
+	if got := read(t, r, "etc/hostname"); got != "debian\n" {
+		t.Errorf("SetHostsEntry changed /etc/hostname to %q", got)
+	}
+	if hosts := read(t, r, "etc/hosts"); !strings.Contains(hosts, "\n127.0.1.1 web1.example.com web1 # guestbridge\n") {
+		t.Errorf("/etc/hosts lacks the managed line:\n%s", hosts)
+	}
+	if changed, err := r.SetHostsEntry("web1.example.com."); err != nil || changed {
+		t.Errorf("same entry again: changed=%v, %v; want false", changed, err)
+	}
+
+	// /etc/hosts a directory: the hosts entry fails, the hostname does not.
+	r2 := testRoot(t)
+	if err := os.MkdirAll(r2.Dir+"/etc/hosts", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r2.SetHostsEntry("web1"); err == nil || !strings.Contains(err.Error(), "/etc/hosts") {
+		t.Errorf("SetHostsEntry into a directory: %v, want an error naming /etc/hosts", err)
+	}
+	if _, err := r2.WriteHostname("web1"); err != nil {
+		t.Errorf("WriteHostname with a broken /etc/hosts: %v", err)
+	}
+	if _, err := r2.SetHostname("web1"); err == nil {
+		t.Error("SetHostname with /etc/hosts a directory succeeded")
+	}
+	for _, bad := range []string{"a_b", ""} {
+		if _, err := r.WriteHostname(bad); err == nil {
+			t.Errorf("WriteHostname(%q) succeeded", bad)
+		}
+		if _, err := r.SetHostsEntry(bad); err == nil {
+			t.Errorf("SetHostsEntry(%q) succeeded", bad)
+		}
+	}
+}
+
 // The Debian case of nova-agent's hostname file vectors: the file is the
 // name and a newline.
 func TestSetHostnameNovaAgentDebianVector(t *testing.T) {
