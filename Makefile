@@ -19,7 +19,9 @@ TEST_DEBS += lintian rpm dpkg-dev groff-base dash systemd
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/guestbridge
 
-# Installs the binary, the systemd units, the man page and, when cloud-init is
+# Installs the binary, the systemd units, the man page, the commented settings
+# file /etc/guestbridge/guestbridge.conf (only when there is none: an existing
+# one, a sysadmin's edits, is never overwritten) and, when cloud-init is
 # there (/etc/cloud under DESTDIR, or CLOUD_INIT_PIN=yes|no), the cloud-init
 # datasource pin. DESTDIR for staging. The packages (make package) also ship
 # sysvinit/OpenRC scripts and enable the services; here enable them yourself:
@@ -29,12 +31,19 @@ SYSTEMDUNITDIR ?= /lib/systemd/system
 MANDIR         ?= $(PREFIX)/share/man
 CLOUD_INIT_PIN ?= auto
 PIN            := /etc/cloud/cloud.cfg.d/90-guestbridge.cfg
+CONF           := /etc/guestbridge/guestbridge.conf
 install: build
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/guestbridge
 	install -D -m 0644 dist/guestbridge-boot.service $(DESTDIR)$(SYSTEMDUNITDIR)/guestbridge-boot.service
 	install -D -m 0644 dist/guestbridge-agent.service $(DESTDIR)$(SYSTEMDUNITDIR)/guestbridge-agent.service
 	install -D -m 0644 dist/man/guestbridge.8 $(DESTDIR)$(MANDIR)/man8/guestbridge.8
 	install -D -m 0644 dist/cloud-init/90-guestbridge.cfg $(DESTDIR)$(PREFIX)/share/guestbridge/90-guestbridge.cfg
+	@if [ -e "$(DESTDIR)$(CONF)" ] || [ -L "$(DESTDIR)$(CONF)" ]; then \
+	  echo "keep $(DESTDIR)$(CONF): it exists (not overwritten; the new default is dist/guestbridge.conf)"; \
+	else \
+	  echo "install settings $(DESTDIR)$(CONF)"; \
+	  install -D -m 0644 dist/guestbridge.conf $(DESTDIR)$(CONF); \
+	fi
 	@case "$(CLOUD_INIT_PIN)" in \
 	  yes) pin=1 ;; no) pin= ;; \
 	  auto) if [ -d "$(DESTDIR)/etc/cloud" ]; then pin=1; else pin=; fi ;; \

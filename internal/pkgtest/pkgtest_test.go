@@ -751,7 +751,8 @@ func TestMakeInstall(t *testing.T) {
 		}
 		run(t, "make", "-s", "-C", r, "install", "DESTDIR="+dest, "BIN="+p.Bin, "VERSION="+p.Version)
 		for _, f := range []string{"usr/sbin/guestbridge", "lib/systemd/system/guestbridge-boot.service",
-			"lib/systemd/system/guestbridge-agent.service", "usr/share/man/man8/guestbridge.8"} {
+			"lib/systemd/system/guestbridge-agent.service", "usr/share/man/man8/guestbridge.8",
+			"etc/guestbridge/guestbridge.conf"} {
 			if !exists(filepath.Join(dest, f)) {
 				t.Errorf("cloud=%v: %s not installed", cloud, f)
 			}
@@ -763,5 +764,71 @@ func TestMakeInstall(t *testing.T) {
 		if !cloud && exists(filepath.Join(dest, "etc/cloud")) {
 			t.Error("make install created /etc/cloud")
 		}
+	}
+}
+
+// TestMakeInstallKeepsEditedSettings: make install puts the commented
+// settings file at /etc/guestbridge/guestbridge.conf (0644, the same bytes
+// as dist/guestbridge.conf) when there is none, and never overwrites one
+// that is there: a second install keeps the sysadmin's edit (and a symlink
+// the sysadmin made), and says so.
+func TestMakeInstallKeepsEditedSettings(t *testing.T) {
+	testenv.RequireCommand(t, "make")
+	testenv.RequireCommand(t, "go")
+	testenv.RequireCommand(t, "install")
+	r := root(t)
+	dest := t.TempDir()
+	bin := filepath.Join(t.TempDir(), "guestbridge")
+	install := func() string {
+		return run(t, "make", "-s", "-C", r, "install", "DESTDIR="+dest, "BIN="+bin, "CLOUD_INIT_PIN=no")
+	}
+	conf := filepath.Join(dest, "etc/guestbridge/guestbridge.conf")
+	out := install()
+	if !strings.Contains(out, "install settings "+conf) {
+		t.Errorf("first install does not say it installed %s:\n%s", conf, out)
+	}
+	if got, want := readFile(t, conf), readFile(t, filepath.Join(r, "dist/guestbridge.conf")); got != want {
+		t.Errorf("%s is not dist/guestbridge.conf", conf)
+	}
+	for f, want := range map[string]os.FileMode{
+		"etc/guestbridge/guestbridge.conf":            0o644,
+		"usr/sbin/guestbridge":                        0o755,
+		"lib/systemd/system/guestbridge-boot.service": 0o644,
+		"usr/share/man/man8/guestbridge.8":            0o644,
+	} {
+		fi, err := os.Stat(filepath.Join(dest, f))
+		if err != nil || fi.Mode().Perm() != want || !fi.Mode().IsRegular() {
+			t.Errorf("%s: %v, mode %v; want a file of mode %v", f, err, fi, want)
+		}
+	}
+	if fi, err := os.Stat(filepath.Dir(conf)); err != nil || !fi.IsDir() || fi.Mode().Perm()&0o022 != 0 {
+		t.Errorf("%s: %v %v; want a directory only root can write", filepath.Dir(conf), err, fi)
+	}
+
+	// The sysadmin edits it (and tightens its mode); the next install keeps both.
+	edited := readFile(t, conf) + "[steps]\nhosts = false\n"
+	if err := os.WriteFile(conf, []byte(edited), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(conf, 0o600)
+	out = install()
+	if !strings.Contains(out, "keep "+conf) || strings.Contains(out, "install settings") {
+		t.Errorf("second install does not say it kept %s:\n%s", conf, out)
+	}
+	if got := readFile(t, conf); got != edited {
+		t.Errorf("make install overwrote the edited %s:\n%s", conf, got)
+	}
+	if fi, err := os.Stat(conf); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("make install changed the edited file's mode: %v %v", err, fi)
+	}
+
+	// A symlink (even a dangling one) is the sysadmin's too.
+	os.Remove(conf)
+	if err := os.Symlink("/srv/site/guestbridge.conf", conf); err != nil {
+		t.Fatal(err)
+	}
+	install()
+	if target, err := os.Readlink(conf); err != nil || target != "/srv/site/guestbridge.conf" {
+		t.Errorf("make install replaced the symlink: %q, %v", target, err)
 	}
 }
