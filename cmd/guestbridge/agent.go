@@ -122,7 +122,9 @@ func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		// In seed mode the seed is rewritten (cloud-init re-renders it at
 		// the next boot) AND the network is applied now.
-		res := mach.Provision(ctx, provision.Request{Inst: inst, Mode: m, KeepGoing: true, LiveNetwork: true})
+		// The steps turned off in the settings stay off here too.
+		res := mach.Provision(ctx, provision.Request{Inst: inst, Mode: m, KeepGoing: true, LiveNetwork: true,
+			Parts: stepParts(set, nil, provision.Parts)})
 		for _, l := range res.Lines() {
 			log.Info(l, "command", "resetnetwork")
 		}
