@@ -45,8 +45,8 @@ const (
 func runStatus(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("status")
 	stateDir := stateDirFlag(fs)
-	asJSON := fs.Bool("json", false, "print the record as JSON")
-	long := fs.Bool("long", false, "also list every step with its changes, warnings and errors")
+	asJSON := fs.Bool("json", false, "print the records (last run, agent) as JSON")
+	long := fs.Bool("long", false, "also list every step with its changes, warnings and errors, and all the agent's last requests with their ids")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
