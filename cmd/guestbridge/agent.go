@@ -78,6 +78,11 @@ func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
 			ast.Refused = append(ast.Refused, c)
 		}
 	}
+	// The requests a previous agent answered stay listed (an agentupdate
+	// re-exec, a restart); /run/guestbridge is emptied at every boot.
+	if prev, ok := readAgentState(*stateDir); ok {
+		ast.LastRequests = prev.LastRequests[:min(len(prev.LastRequests), maxLastRequests)]
+	}
 	// agent.json: one owner, written at most once a second, and at stop.
 	state := newAgentStateWriter(*stateDir, log, ast)
 	mach := provision.New(provision.Options{Root: root, StateDir: *stateDir, Log: log, LeaseChanged: state.leasesChanged})

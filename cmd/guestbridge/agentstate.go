@@ -66,6 +66,8 @@ type agentStateWriter struct {
 	interval time.Duration
 	leases   func() []provision.LeaseInfo // nil: none kept
 
+	writeMu sync.Mutex // one write at a time (run, or flush before a re-exec)
+
 	mu          sync.Mutex
 	st          agentState
 	dirty       bool
@@ -78,9 +80,12 @@ type agentStateWriter struct {
 	done chan struct{}
 }
 
+// newAgentStateWriter returns the writer of st; start writes it at once.
 func newAgentStateWriter(dir string, log *slog.Logger, st agentState) *agentStateWriter {
-	return &agentStateWriter{dir: dir, log: log, interval: agentStateDebounce, st: st, dirty: true,
+	w := &agentStateWriter{dir: dir, log: log, interval: agentStateDebounce, st: st, dirty: true,
 		kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	w.kick <- struct{}{}
+	return w
 }
 
 // update changes the state under the lock and wakes the writer. It never
@@ -121,6 +126,11 @@ func (w *agentStateWriter) requestDone(rec agent.RequestRecord) {
 		}
 		st.LastRequests = list
 	})
+	if rec.Command == "agentupdate" && rec.Code == "0" && rec.WriteError == "" {
+		// The agent re-executes the new binary right after this: write
+		// now, or the request would be lost with the debounce.
+		w.write()
+	}
 }
 
 // leasesChanged is provision.Options.LeaseChanged: the leases are read by
@@ -167,6 +177,8 @@ func (w *agentStateWriter) start() (stop func()) {
 
 // write writes the record if it changed since the last write.
 func (w *agentStateWriter) write() {
+	w.writeMu.Lock()
+	defer w.writeMu.Unlock()
 	w.mu.Lock()
 	if !w.dirty {
 		w.mu.Unlock()

@@ -168,6 +168,24 @@ func TestStatusShowsAgentRequests(t *testing.T) {
 	if rc, out, _ := runCLI(t, "status", "--state-dir", stateDir); rc != 0 || !strings.Contains(out, "XenStore stopped") {
 		t.Errorf("status of a stopped agent: rc %d:\n%s", rc, out)
 	}
+
+	// A restarted agent (here without XenStore) still lists them.
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
+	done2 := make(chan int, 1)
+	go func() {
+		var out bytes.Buffer
+		done2 <- run(ctx2, []string{"agent", "--xenstore", filepath.Join(t.TempDir(), "none"), "--root", root,
+			"--mode", "seed", "--metrics-interval", "0", "--state-dir", stateDir}, &out, &agentErr)
+	}()
+	waitUntil = time.Now().Add(5 * time.Second)
+	for ag, _ = readAgentState(stateDir); ag.XenStore != "waiting" && time.Now().Before(waitUntil); ag, _ = readAgentState(stateDir) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel2()
+	if rc := <-done2; rc != 0 || ag.XenStore != "waiting" || len(ag.LastRequests) != 6 || ag.LastRequests[0].Command != "features" {
+		t.Errorf("restarted agent (rc %d): XenStore %q, requests %+v", rc, ag.XenStore, ag.LastRequests)
+	}
 }
 
 // writeAgentJSON writes an agent.json as the agent would.
@@ -288,5 +306,21 @@ func TestHumanDuration(t *testing.T) {
 		if got := humanDuration(d); got != want {
 			t.Errorf("humanDuration(%v) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+// A successful agentupdate is written at once: the agent re-executes the
+// new binary right after it, before the debounced write would come.
+func TestAgentStateWriterFlushesBeforeUpdate(t *testing.T) {
+	dir := t.TempDir()
+	w := newAgentStateWriter(dir, slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)), agentState{PID: 1, XenStore: "connected"})
+	w.interval = time.Hour
+	stop := w.start()
+	defer stop()
+	w.requestDone(agent.RequestRecord{ID: "v", Command: "version", Received: time.Now(), Code: "0"})
+	w.requestDone(agent.RequestRecord{ID: "u", Command: "agentupdate", Received: time.Now(), Code: "0"})
+	st, ok := readAgentState(dir)
+	if !ok || len(st.LastRequests) != 2 || st.LastRequests[0].ID != "u" {
+		t.Fatalf("agent.json right after agentupdate: %+v", st.LastRequests)
 	}
 }
