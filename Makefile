@@ -14,7 +14,7 @@ TEST_DEBS := genisoimage dosfstools mtools cloud-init netplan.io dnsmasq-base \
 TEST_DEBS += mmdebstrap qemu-utils e2fsprogs
 TEST_DEBS += lintian rpm dpkg-dev groff-base dash systemd
 
-.PHONY: build install package demo test test-system deps bench fuzz lint clean
+.PHONY: build install package demo test test-system deps bench bench-boot fuzz lint clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/guestbridge
@@ -101,6 +101,13 @@ bench: build
 	bench/show-vs-cloud-init.sh
 	bench/apply/bench.sh
 	bench/apply-iso.sh
+	bench/startup.sh
+
+# Whole-boot benchmarks under qemu TCG (minutes each): seed mode against
+# cloud-init's ConfigDrive, apply mode against cloud-init.
+bench-boot:
+	bench/boot/bench.sh
+	bench/boot-apply.sh
 
 # Runs every fuzz target for FUZZTIME each.
 fuzz:

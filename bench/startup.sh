@@ -13,11 +13,12 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 printf 'module noop\ngo 1.25\n' >"$tmp/go.mod"
 printf 'package main\n\nfunc main() {}\n' >"$tmp/main.go"
 (cd "$tmp" && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o noop .)
-read -r noop_s noop_rss < <(bench/measure.py "$N" -- "$tmp/noop")
-read -r ver_s ver_rss < <(bench/measure.py "$N" -- "$BIN" version)
-read -r show_s show_rss < <(bench/measure.py "$N" -- "$BIN" show --source "configdrive:$ISO" --format v2)
-awk -v n="$noop_s" -v v="$ver_s" -v s="$show_s" -v sz="$(stat -c %s "$BIN")" -v nsz="$(stat -c %s "$tmp/noop")" 'BEGIN {
-  printf "no-op static Go binary:        %6.2f ms/run   %5.1f MB\n", n*1000, nsz/1e6
-  printf "guestbridge version:           %6.2f ms/run   %5.1f MB   %.2fx the no-op\n", v*1000, sz/1e6, v/n
-  printf "guestbridge show (ISO, v2):    %6.2f ms/run              %.2fx the no-op (target <= 2x)\n", s*1000, s/n
+read -r noop_s noop_rss noop_f < <(bench/measure.py "$N" --faults -- "$tmp/noop")
+read -r ver_s ver_rss ver_f < <(bench/measure.py "$N" --faults -- "$BIN" version)
+read -r show_s show_rss show_f < <(bench/measure.py "$N" --faults -- "$BIN" show --source "configdrive:$ISO" --format v2)
+awk -v n="$noop_s" -v v="$ver_s" -v s="$show_s" -v sz="$(stat -c %s "$BIN")" -v nsz="$(stat -c %s "$tmp/noop")" \
+  -v nf="$noop_f" -v vf="$ver_f" -v sf="$show_f" 'BEGIN {
+  printf "no-op static Go binary:        %6.2f ms/run   %5.1f MB   %4d faults\n", n*1000, nsz/1e6, nf
+  printf "guestbridge version:           %6.2f ms/run   %5.1f MB   %4d faults   %.2fx the no-op\n", v*1000, sz/1e6, vf, v/n
+  printf "guestbridge show (ISO, v2):    %6.2f ms/run              %4d faults   %.2fx the no-op (target <= 2x)\n", s*1000, sf, s/n
 }'

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -89,7 +88,23 @@ func Read(fsys fs.FS, opts ReadOptions) (*datasource.Instance, error) {
 	return inst, nil
 }
 
-var datedVersion = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}$`)
+// isDatedVersion reports whether name has the shape of a metadata version
+// directory, YYYY-MM-DD (digits only, not checked as a date).
+func isDatedVersion(name string) bool {
+	if len(name) != len("2006-01-02") {
+		return false
+	}
+	for i, c := range []byte(name) {
+		if i == 4 || i == 7 {
+			if c != '-' {
+				return false
+			}
+		} else if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // pickVersion returns "openstack/<version>" for latest, else the newest
 // dated version, that holds a meta_data.json.
@@ -108,7 +123,7 @@ func pickVersion(fsys fs.FS) (string, error) {
 		case !e.IsDir():
 		case strings.EqualFold(e.Name(), "latest"):
 			latest = e.Name()
-		case datedVersion.MatchString(e.Name()):
+		case isDatedVersion(e.Name()):
 			dated = append(dated, e.Name())
 		}
 	}

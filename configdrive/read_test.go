@@ -495,3 +495,15 @@ func TestReadIgnoresDevicesAndUnknownKeys(t *testing.T) {
 		t.Errorf("Warnings = %q", inst.Warnings)
 	}
 }
+
+func TestIsDatedVersion(t *testing.T) {
+	for name, want := range map[string]bool{
+		"2012-08-10": true, "2018-08-27": true, "0000-00-00": true,
+		"latest": false, "2012-8-10": false, "2012-08-10x": false, "2012_08_10": false,
+		"２０１２-08-10": false, "": false, "2012-08-1a": false,
+	} {
+		if got := isDatedVersion(name); got != want {
+			t.Errorf("isDatedVersion(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

@@ -5,9 +5,10 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"regexp"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // A write interrupted by a crash or kill -9 leaves its temporary file
@@ -22,7 +23,24 @@ import (
 // never a symlink or directory, and only ones older than this process (by
 // sweepMinAge), so a write in flight in another guestbridge process (boot
 // and agent may run at once) is left alone.
-var tempPattern = regexp.MustCompile(`(?s)^\..{1,100}\.[0-9a-f]{16}\.guestbridge-tmp$`)
+//
+// The match is written out rather than a regexp compiled at init: every
+// guestbridge process would pay for that compile, also the ones that never
+// sweep (show, status).
+func isOurTemp(name string) bool {
+	rest, ok := strings.CutSuffix(name, ".guestbridge-tmp")
+	if !ok || len(rest) < 16+3 || !strings.HasPrefix(rest, ".") {
+		return false
+	}
+	for _, c := range []byte(rest[len(rest)-16:]) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	target, ok := strings.CutSuffix(rest[1:len(rest)-16], ".")
+	n := utf8.RuneCountInString(target)
+	return ok && n >= 1 && n <= 100
+}
 
 // TempDirs are the directories guestbridge writes to on every system.
 var TempDirs = []string{"/etc", path.Dir(ResolvedDropIn), "/root/.ssh"}
@@ -111,7 +129,7 @@ func sweepIn(dir *os.Root) ([]string, error) {
 	var removed []string
 	var first error
 	for _, e := range entries {
-		if !tempPattern.MatchString(e.Name()) {
+		if !isOurTemp(e.Name()) {
 			continue
 		}
 		fi, err := dir.Lstat(e.Name())

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -131,7 +132,7 @@ func TestKill9DuringPasswordChange(t *testing.T) {
 		}
 		entries, _ := os.ReadDir(filepath.Join(r.Dir, "etc"))
 		for _, e := range entries {
-			if tempPattern.MatchString(e.Name()) {
+			if isOurTemp(e.Name()) {
 				leftover = true
 			}
 		}
@@ -152,4 +153,44 @@ func TestKill9DuringPasswordChange(t *testing.T) {
 			t.Errorf("%s left after the sweep", e.Name())
 		}
 	}
+}
+
+// tempNamePattern is the documented shape of our temp files, kept here as
+// an independent oracle for isOurTemp.
+var tempNamePattern = regexp.MustCompile(`(?s)^\..{1,100}\.[0-9a-f]{16}\.guestbridge-tmp$`)
+
+func TestIsOurTempMatchesTempName(t *testing.T) {
+	for _, target := range []string{"shadow", "a", strings.Repeat("é", 100), "resolv.conf", ".hidden"} {
+		name, err := tempName(target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !isOurTemp(name) {
+			t.Errorf("isOurTemp(%q) = false for a name tempName made", name)
+		}
+	}
+	for _, name := range []string{
+		"", ".guestbridge-tmp", "..0123456789abcdef.guestbridge-tmp", // empty target
+		".shadow.0123456789ABCDEF.guestbridge-tmp", // upper-case hex
+		".shadow.0123456789abcde.guestbridge-tmp",  // 15 hex digits
+		"shadow.0123456789abcdef.guestbridge-tmp",  // not hidden
+		".shadow-0123456789abcdef.guestbridge-tmp", // no dot before the hex
+		"." + strings.Repeat("x", 101) + ".0123456789abcdef.guestbridge-tmp",
+		".shadow.0123456789abcdef.guestbridge-tmp.bak",
+	} {
+		if isOurTemp(name) {
+			t.Errorf("isOurTemp(%q) = true", name)
+		}
+	}
+}
+
+func FuzzIsOurTemp(f *testing.F) {
+	f.Add(".shadow.0123456789abcdef.guestbridge-tmp")
+	f.Add("..0123456789abcdef.guestbridge-tmp")
+	f.Add(".\xff.0123456789abcdef.guestbridge-tmp")
+	f.Fuzz(func(t *testing.T, name string) {
+		if got, want := isOurTemp(name), tempNamePattern.MatchString(name); got != want {
+			t.Errorf("isOurTemp(%q) = %v, the documented pattern says %v", name, got, want)
+		}
+	})
 }

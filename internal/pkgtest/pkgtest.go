@@ -90,6 +90,14 @@ func Build(parent string) (Packages, error) {
 	return built, buildErr
 }
 
+// RemoveBuilt deletes what Build made in this process (a TestMain calls it
+// after m.Run: the packages outlive every test that uses them).
+func RemoveBuilt() {
+	if built.Dir != "" {
+		os.RemoveAll(built.Dir)
+	}
+}
+
 func build(parent string) (Packages, error) {
 	root, err := RepoRoot()
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,10 +19,7 @@ import (
 
 // NIC is a virtio-net device. The guest's udev loads virtio_net and names
 // it (ens3, ens4, … by PCI slot) during coldplug.
-type NIC struct {
-	MAC  string // empty: qemu's default
-	Peer string // "none" (default): no backend, link up, packets go nowhere; "user": slirp with restrict=on
-}
+type NIC = vmtest.NIC
 
 // BootOptions describe one boot of a Machine.
 type BootOptions struct {
@@ -250,37 +246,15 @@ func qemuArgs(kernel, initrd, overlay, console, output string, o BootOptions) ([
 		"-chardev", "file,id=ttyS1,path=" + vmtest.QemuEscape(output), "-serial", "chardev:ttyS1",
 		"-drive", "file=" + vmtest.QemuEscape(overlay) + ",format=qcow2,if=virtio,cache=unsafe",
 	}
-	for i, nic := range o.NICs {
-		dev := "virtio-net-pci"
-		if nic.MAC != "" {
-			if _, err := net.ParseMAC(nic.MAC); err != nil || strings.Contains(nic.MAC, ",") {
-				return nil, fmt.Errorf("BootOptions.NICs[%d].MAC %q: not a MAC address", i, nic.MAC)
-			}
-			dev += ",mac=" + nic.MAC
-		}
-		switch nic.Peer {
-		case "", "none":
-		case "user":
-			id := fmt.Sprintf("net%d", i)
-			args = append(args, "-netdev", "user,id="+id+",restrict=on")
-			dev += ",netdev=" + id
-		default:
-			return nil, fmt.Errorf("BootOptions.NICs[%d].Peer %q: want none or user", i, nic.Peer)
-		}
-		args = append(args, "-device", dev)
+	driveIf := o.DriveIf
+	if driveIf == "" {
+		driveIf = "cdrom"
 	}
-	if o.Drive != "" {
-		file := "file=" + vmtest.QemuEscape(o.Drive) + ",format=raw,readonly=on"
-		switch o.DriveIf {
-		case "", "cdrom":
-			args = append(args, "-drive", file+",if=ide,media=cdrom")
-		case "virtio":
-			args = append(args, "-drive", file+",if=virtio")
-		default:
-			return nil, fmt.Errorf("BootOptions.DriveIf %q: want cdrom or virtio", o.DriveIf)
-		}
+	dev, err := vmtest.DeviceArgs(o.NICs, o.Drive, driveIf)
+	if err != nil {
+		return nil, fmt.Errorf("BootOptions.%w", err)
 	}
-	return args, nil
+	return append(args, dev...), nil
 }
 
 // cpioFiles is a small newc archive of regular files (the per-boot part

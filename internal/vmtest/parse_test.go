@@ -130,3 +130,23 @@ func TestQemuArgsRejectsBadOptions(t *testing.T) {
 		t.Errorf("comma in drive path not escaped: %v %v", args, err)
 	}
 }
+
+func TestDeviceArgs(t *testing.T) {
+	args, err := DeviceArgs([]NIC{{MAC: "52:54:00:12:34:56", Peer: "user"}, {}}, "/d.iso", "scsi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(args, " ")
+	for _, want := range []string{
+		"-netdev user,id=net0,restrict=on -device virtio-net-pci,mac=52:54:00:12:34:56,netdev=net0",
+		"-device virtio-net-pci -device virtio-scsi-pci",
+		"file=/d.iso,format=raw,readonly=on,if=none,media=cdrom,id=cd0",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("DeviceArgs = %s\nlacks %s", got, want)
+		}
+	}
+	if _, err := DeviceArgs(nil, "/d.iso", "floppy"); err == nil || !strings.Contains(err.Error(), `DriveIf "floppy"`) {
+		t.Errorf("floppy: err = %v", err)
+	}
+}

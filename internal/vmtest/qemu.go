@@ -20,11 +20,23 @@ func qemuArgs(kernel, initrd, console, output string, o Options, driveIf string)
 		"-chardev", "file,id=ttyS0,path=" + qemuEscape(console), "-serial", "chardev:ttyS0",
 		"-chardev", "file,id=ttyS1,path=" + qemuEscape(output), "-serial", "chardev:ttyS1",
 	}
-	for i, nic := range o.NICs {
+	dev, err := DeviceArgs(o.NICs, o.Drive, driveIf)
+	if err != nil {
+		return nil, fmt.Errorf("Options.%w", err)
+	}
+	return append(args, dev...), nil
+}
+
+// DeviceArgs are the qemu arguments of the NICs and the read-only drive
+// (driveIf virtio, cdrom: IDE as libvirt attaches nova's ISO, or scsi) of
+// a guest; the vmtest and systest harnesses share them.
+func DeviceArgs(nics []NIC, drive, driveIf string) ([]string, error) {
+	var args []string
+	for i, nic := range nics {
 		dev := "virtio-net-pci"
 		if nic.MAC != "" {
 			if _, err := net.ParseMAC(nic.MAC); err != nil || strings.Contains(nic.MAC, ",") {
-				return nil, fmt.Errorf("Options.NICs[%d].MAC %q: not a MAC address", i, nic.MAC)
+				return nil, fmt.Errorf("NICs[%d].MAC %q: not a MAC address", i, nic.MAC)
 			}
 			dev += ",mac=" + nic.MAC
 		}
@@ -36,21 +48,24 @@ func qemuArgs(kernel, initrd, console, output string, o Options, driveIf string)
 			args = append(args, "-netdev", "user,id="+id+",restrict=on")
 			dev += ",netdev=" + id
 		default:
-			return nil, fmt.Errorf("Options.NICs[%d].Peer %q: want none or user", i, nic.Peer)
+			return nil, fmt.Errorf("NICs[%d].Peer %q: want none or user", i, nic.Peer)
 		}
 		args = append(args, "-device", dev)
 	}
-	if o.Drive != "" {
-		file := "file=" + qemuEscape(o.Drive) + ",format=raw,readonly=on"
-		switch driveIf {
-		case "virtio":
-			args = append(args, "-drive", file+",if=virtio")
-		case "cdrom":
-			args = append(args, "-drive", file+",if=ide,media=cdrom")
-		case "scsi":
-			args = append(args, "-device", "virtio-scsi-pci,id=scsi0",
-				"-drive", file+",if=none,media=cdrom,id=cd0", "-device", "scsi-cd,drive=cd0")
-		}
+	if drive == "" {
+		return args, nil
+	}
+	file := "file=" + qemuEscape(drive) + ",format=raw,readonly=on"
+	switch driveIf {
+	case "virtio":
+		args = append(args, "-drive", file+",if=virtio")
+	case "cdrom":
+		args = append(args, "-drive", file+",if=ide,media=cdrom")
+	case "scsi":
+		args = append(args, "-device", "virtio-scsi-pci,id=scsi0",
+			"-drive", file+",if=none,media=cdrom,id=cd0", "-device", "scsi-cd,drive=cd0")
+	default:
+		return nil, fmt.Errorf("DriveIf %q: want virtio, cdrom or scsi", driveIf)
 	}
 	return args, nil
 }
