@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -323,4 +324,48 @@ func TestAgentStateWriterFlushesBeforeUpdate(t *testing.T) {
 	if !ok || len(st.LastRequests) != 2 || st.LastRequests[0].ID != "u" {
 		t.Fatalf("agent.json right after agentupdate: %+v", st.LastRequests)
 	}
+}
+
+// LeaseChanged only marks the leases dirty; the writer reads them (from
+// the Machine) when it writes, so agent.json follows renewals and drops.
+func TestAgentStateWriterFollowsLeases(t *testing.T) {
+	dir := t.TempDir()
+	w := newAgentStateWriter(dir, slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)), agentState{PID: 1, XenStore: "waiting"})
+	w.interval = 10 * time.Millisecond
+	var mu sync.Mutex
+	held := []provision.LeaseInfo{{Interface: "eth0", Family: "DHCPv4", Addresses: []netip.Prefix{netip.MustParsePrefix("198.18.0.10/24")},
+		Expires: time.Now().Add(time.Hour).UTC().Truncate(time.Second)}}
+	w.leases = func() []provision.LeaseInfo { mu.Lock(); defer mu.Unlock(); return held }
+	stop := w.start()
+	defer stop()
+	wait := func(what string, cond func(agentState) bool) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			if st, ok := readAgentState(dir); ok && cond(st) {
+				return
+			}
+			if time.Now().After(deadline) {
+				st, _ := readAgentState(dir)
+				t.Fatalf("agent.json never showed %s: %+v", what, st)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	w.leasesChanged()
+	wait("the lease", func(st agentState) bool {
+		return len(st.Leases) == 1 && st.Leases[0].Interface == "eth0" && st.Leases[0].Expires.Equal(held[0].Expires)
+	})
+	mu.Lock()
+	renewed := held[0]
+	renewed.Expires = renewed.Expires.Add(time.Hour)
+	held = []provision.LeaseInfo{renewed}
+	mu.Unlock()
+	w.leasesChanged()
+	wait("the renewal", func(st agentState) bool { return len(st.Leases) == 1 && st.Leases[0].Expires.Equal(renewed.Expires) })
+	mu.Lock()
+	held = nil
+	mu.Unlock()
+	w.leasesChanged()
+	wait("no lease", func(st agentState) bool { return len(st.Leases) == 0 })
 }
