@@ -399,9 +399,46 @@ const maxRecordMessage = 256
 func newRecord(id, name string, received time.Time, res result) RequestRecord {
 	rec := RequestRecord{ID: id, Command: clip(name, 64), Received: received, Code: res.Code}
 	if res.Code == codeError || res.Code == codeNotFound {
-		rec.Message = clip(res.Message, maxRecordMessage)
+		rec.Message = clip(redactURLs(res.Message), maxRecordMessage)
 	}
 	return rec
+}
+
+// redactURLs hides the user info and the query of each URL in a message
+// (an agentupdate failure names its URL, which may be a signed one):
+// "https://u:p@host/a?sig=x" becomes "https://<redacted>@host/a?<redacted>".
+// The reply to the host keeps them; only the record, readable by any
+// user, does not.
+func redactURLs(s string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "://")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		end := strings.IndexAny(s[i:], " \t\n\"'<>")
+		if end < 0 {
+			end = len(s)
+		} else {
+			end += i
+		}
+		b.WriteString(s[:i+3])
+		rest := s[i+3 : end]
+		host := rest
+		if slash := strings.IndexAny(rest, "/?#"); slash >= 0 {
+			host = rest[:slash]
+		}
+		if at := strings.LastIndex(host, "@"); at >= 0 {
+			b.WriteString("<redacted>")
+			rest = rest[at:]
+		}
+		if q := strings.IndexAny(rest, "?#"); q >= 0 {
+			rest = rest[:q+1] + "<redacted>"
+		}
+		b.WriteString(rest)
+		s = s[end:]
+	}
 }
 
 // done hands rec to Options.Done with its duration filled in.

@@ -1,8 +1,10 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -96,5 +98,46 @@ func TestDoneRecordsRequestsWithoutSecrets(t *testing.T) {
 		if strings.Contains(all, secret) {
 			t.Errorf("records contain %q:\n%s", secret, all)
 		}
+	}
+}
+
+func TestRedactURLs(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain message": "plain message",
+		`Get "https://h.example/agent?X-Amz-Signature=abc&k=v": dial tcp: refused`: `Get "https://h.example/agent?<redacted>": dial tcp: refused`,
+		"https://user:pw@h.example/a#frag x":                                       "https://<redacted>@h.example/a#<redacted> x",
+		"http://h/a and https://h/b?s=1":                                           "http://h/a and https://h/b?<redacted>",
+		"ends with ://":                                                            "ends with ://",
+	} {
+		if got := redactURLs(in); got != want {
+			t.Errorf("redactURLs(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+type failingTransport struct{}
+
+func (failingTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	return nil, errors.New("connection refused")
+}
+
+// An agentupdate from a signed URL that fails: the reply to the host names
+// the URL, the record keeps its host and path but not the signature.
+func TestDoneRecordHidesURLSecrets(t *testing.T) {
+	s, act := newFakeStore(), &fakeActions{}
+	var rec recorder
+	a := New(s, act, Options{Logf: t.Logf, Done: rec.done, AllowUpdate: true,
+		HTTPClient: &http.Client{Transport: failingTransport{}}})
+	runAgent(t, a)
+	s.put("data/host/up", req("agentupdate", map[string]string{
+		"url": "https://updates.example/agent?X-Amz-Signature=SIGSECRET", "md5sum": strings.Repeat("0", 32)}))
+	if r := waitReply(t, s, "up"); r.Code != "500" || !strings.Contains(r.Message, "SIGSECRET") {
+		t.Fatalf("reply %+v: want a 500 naming the URL", r)
+	}
+	var got []RequestRecord
+	waitFor(t, "the record", func() bool { got = rec.all(); return len(got) == 1 })
+	if m := got[0].Message; got[0].Command != "agentupdate" || strings.Contains(m, "SIGSECRET") ||
+		!strings.Contains(m, "https://updates.example/agent?<redacted>") {
+		t.Errorf("record %+v", got[0])
 	}
 }
