@@ -223,8 +223,12 @@ func readAgentState(dir string) (agentState, bool) {
 func agentWarnings(st agentState, now time.Time) []string {
 	var out []string
 	if st.XenStore != "stopped" && st.PID > 0 && !processAlive(st.PID) {
-		out = append(out, fmt.Sprintf("agent: pid %d is not running, but its record (written %s) says it is: it did not stop cleanly",
-			st.PID, st.Written.Format(time.RFC3339)))
+		written := ""
+		if !st.Written.IsZero() {
+			written = " (written " + st.Written.UTC().Format(time.RFC3339) + ")"
+		}
+		out = append(out, fmt.Sprintf("agent: pid %d is not running, but its record%s says it is: it did not stop cleanly",
+			st.PID, written))
 	}
 	for _, l := range st.Leases {
 		if !l.Expires.IsZero() && !now.Before(l.Expires) {
