@@ -62,6 +62,17 @@ type Options struct {
 	Logf  func(format string, args ...any) // nil: no logging
 	Ready func()                           // called once, after the first successful scan
 
+	// Done, when not nil, is told about each answered request once its
+	// reply has been written, and once when a reply's first write fails
+	// (the write is retried and, when it succeeds, Done is called again
+	// for the same id). The record carries no request value and, for
+	// success, no reply message: never a key, a password or a file's
+	// contents. Done runs on the goroutine that serves requests, before
+	// the next request is read: it must return at once and must not call
+	// back into the Agent (hand the record to another goroutine, say by a
+	// non-blocking channel send or under a short mutex).
+	Done func(RequestRecord)
+
 	// MetricsInterval is how often guest metrics are published; 0 disables
 	// them (the CLI passes DefaultMetricsInterval).
 	MetricsInterval time.Duration
@@ -361,6 +372,85 @@ func (a *Agent) knownIDs() []string {
 type answer struct {
 	reply []byte
 	after func()
+	rec   RequestRecord // for Options.Done
+	// failReported: Done was already told about a failed write.
+	failReported bool
+}
+
+// RequestRecord describes one answered request for Options.Done. It holds
+// what `guestbridge status` may show to any user: never the request's
+// value, and a reply message only for failures (whose messages never echo
+// a secret; success replies of keyinit carry the agent's public key).
+type RequestRecord struct {
+	ID       string        // the request id (data/host/<id>)
+	Command  string        // the command name (at most 64 bytes); "?" when the request has none
+	Received time.Time     // when the agent read the request
+	Duration time.Duration // from Received to the reply's write (or its failure)
+	Code     string        // the returncode replied: "0", "D0", "404", "500"
+	Message  string        // the reply message of a failure (404, 500), at most 256 bytes; "" otherwise
+	// WriteError is set when the reply could not be written to XenStore;
+	// the agent retries, and reports the request again once it is written.
+	WriteError string
+}
+
+// maxRecordMessage caps RequestRecord.Message.
+const maxRecordMessage = 256
+
+func newRecord(id, name string, received time.Time, res result) RequestRecord {
+	rec := RequestRecord{ID: id, Command: clip(name, 64), Received: received, Code: res.Code}
+	if res.Code == codeError || res.Code == codeNotFound {
+		rec.Message = clip(redactURLs(res.Message), maxRecordMessage)
+	}
+	return rec
+}
+
+// redactURLs hides the user info and the query of each URL in a message
+// (an agentupdate failure names its URL, which may be a signed one):
+// "https://u:p@host/a?sig=x" becomes "https://<redacted>@host/a?<redacted>".
+// The reply to the host keeps them; only the record, readable by any
+// user, does not.
+func redactURLs(s string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(s, "://")
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		end := strings.IndexAny(s[i:], " \t\n\"'<>")
+		if end < 0 {
+			end = len(s)
+		} else {
+			end += i
+		}
+		b.WriteString(s[:i+3])
+		rest := s[i+3 : end]
+		host := rest
+		if slash := strings.IndexAny(rest, "/?#"); slash >= 0 {
+			host = rest[:slash]
+		}
+		if at := strings.LastIndex(host, "@"); at >= 0 {
+			b.WriteString("<redacted>")
+			rest = rest[at:]
+		}
+		if q := strings.IndexAny(rest, "?#"); q >= 0 {
+			rest = rest[:q+1] + "<redacted>"
+		}
+		b.WriteString(rest)
+		s = s[end:]
+	}
+}
+
+// done hands rec to Options.Done with its duration filled in.
+func (a *Agent) done(rec RequestRecord, writeErr error) {
+	if a.opts.Done == nil {
+		return
+	}
+	rec.Duration = time.Since(rec.Received)
+	if writeErr != nil {
+		rec.WriteError = clip(writeErr.Error(), maxRecordMessage)
+	}
+	a.opts.Done(rec)
 }
 
 // serve answers one request: read, dispatch, write the reply, then remove
@@ -374,6 +464,7 @@ func (a *Agent) serve(ctx context.Context, id string) error {
 	}
 	ans, ok := a.unsent[id]
 	if !ok {
+		received := time.Now()
 		raw, err := a.store.Read(ctx, reqPath)
 		if errors.Is(err, fs.ErrNotExist) {
 			a.queue.forget(id) // the host timed out and took it back
@@ -382,15 +473,21 @@ func (a *Agent) serve(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		res, after := a.handle(ctx, id, raw)
-		ans = answer{res.encode(), after}
+		name, res, after := a.handleNamed(ctx, id, raw)
+		ans = answer{reply: res.encode(), after: after, rec: newRecord(id, name, received, res)}
 		a.unsent[id] = ans
 	}
 	if err := a.store.Write(ctx, replyPath, ans.reply); err != nil {
+		if !ans.failReported && ctx.Err() == nil {
+			ans.failReported = true
+			a.unsent[id] = ans
+			a.done(ans.rec, err)
+		}
 		return err
 	}
 	delete(a.unsent, id)
 	a.queue.markDone(id)
+	a.done(ans.rec, nil)
 	err := a.remove(ctx, id, reqPath)
 	if ans.after != nil {
 		ans.after() // the reply is out; a failed removal is retried later

@@ -61,7 +61,14 @@ func lookup(name string) (command, bool) {
 // a command becomes a 500 reply. Only the id, the command name and the
 // return code are logged, never values or messages (they may hold secrets).
 func (a *Agent) handle(ctx context.Context, id string, raw []byte) (res result, after func()) {
-	name := "?"
+	_, res, after = a.handleNamed(ctx, id, raw)
+	return res, after
+}
+
+// handleNamed is handle that also returns the command's name ("?" when the
+// request has none).
+func (a *Agent) handleNamed(ctx context.Context, id string, raw []byte) (name string, res result, after func()) {
+	name = "?"
 	defer func() {
 		if p := recover(); p != nil {
 			a.logf("agent: request %s (%q): internal error: %T", id, clip(name, 64), p)
@@ -71,19 +78,20 @@ func (a *Agent) handle(ctx context.Context, id string, raw []byte) (res result, 
 	}()
 	req, res, okReq := parseRequest(raw)
 	if !okReq {
-		return res, nil
+		return name, res, nil
 	}
 	name = req.name
 	cmd, found := lookup(req.name)
 	if !found {
-		return notFound(req.name), nil
+		return name, notFound(req.name), nil
 	}
 	if a.opts.Refuse != nil {
 		if msg := a.opts.Refuse(req.name); msg != "" {
-			return failure(msg), nil
+			return name, failure(msg), nil
 		}
 	}
-	return cmd.run(a, ctx, req.value)
+	res, after = cmd.run(a, ctx, req.value)
+	return name, res, after
 }
 
 type request struct {

@@ -20,14 +20,17 @@
 package provision
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -68,6 +71,11 @@ type Options struct {
 	// UdevDir, when set, makes boot's NIC wait also wait for udev to have
 	// processed each NIC (see apply.WaitOptions).
 	UdevDir string
+	// LeaseChanged, when not nil, is called after the held leases changed
+	// (a lease obtained or renewed, a keeper stopped): Leases then tells
+	// what is held. It runs on a lease keeper's goroutine, outside the
+	// machine's locks, and must return at once (signal, do not work).
+	LeaseChanged func()
 }
 
 // Machine is the owner of one machine's configuration.
@@ -88,8 +96,42 @@ type leaseKey struct {
 
 // heldLease is a lease the lease keeper holds, usable until it expires.
 type heldLease struct {
-	l3    netconf.L3
-	until time.Time
+	l3       netconf.L3
+	until    time.Time
+	obtained time.Time // first held (with these addresses)
+	renewed  time.Time // last held
+}
+
+// LeaseInfo is one DHCP lease this process's lease keeper holds, as
+// `guestbridge status` shows it (addresses and times only).
+type LeaseInfo struct {
+	Interface string         `json:"interface"`
+	Family    string         `json:"family"` // DHCPv4, DHCPv6
+	Addresses []netip.Prefix `json:"addresses"`
+	Obtained  time.Time      `json:"obtained"` // when this address was first leased
+	Renewed   time.Time      `json:"renewed"`  // when the lease was last obtained or renewed
+	Expires   time.Time      `json:"expires"`  // the end of its valid lifetime
+}
+
+// Leases returns the leases held now, by interface then family (v4 first).
+func (m *Machine) Leases() []LeaseInfo {
+	m.heldMu.Lock()
+	out := make([]LeaseInfo, 0, len(m.held))
+	for k, l := range m.held {
+		out = append(out, LeaseInfo{Interface: k.ifname, Family: family(k.v6),
+			Addresses: slices.Clone(l.l3.Addresses), Obtained: l.obtained, Renewed: l.renewed, Expires: l.until})
+	}
+	m.heldMu.Unlock()
+	slices.SortFunc(out, func(a, b LeaseInfo) int {
+		return cmp.Or(cmp.Compare(a.Interface, b.Interface), cmp.Compare(a.Family, b.Family))
+	})
+	return out
+}
+
+func (m *Machine) leaseChanged() {
+	if m.o.LeaseChanged != nil {
+		m.o.LeaseChanged()
+	}
 }
 
 // New returns the Machine for o.
@@ -213,15 +255,23 @@ func (m *Machine) dhcpFunc() apply.DHCPFunc {
 }
 
 func (m *Machine) hold(ifname string, v6 bool, l netconf.L3, until time.Time) {
+	now := time.Now()
+	k := leaseKey{ifname, v6}
 	m.heldMu.Lock()
-	defer m.heldMu.Unlock()
-	m.held[leaseKey{ifname, v6}] = heldLease{l, until}
+	obtained := now
+	if old, ok := m.held[k]; ok && slices.Equal(old.l3.Addresses, l.Addresses) {
+		obtained = old.obtained
+	}
+	m.held[k] = heldLease{l3: l, until: until, obtained: obtained, renewed: now}
+	m.heldMu.Unlock()
+	m.leaseChanged()
 }
 
 func (m *Machine) drop(ifname string, v6 bool) {
 	m.heldMu.Lock()
-	defer m.heldMu.Unlock()
 	delete(m.held, leaseKey{ifname, v6})
+	m.heldMu.Unlock()
+	m.leaseChanged()
 }
 
 func (m *Machine) applyOptions(dryRun, keepGoing bool) apply.Options {

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -210,5 +211,57 @@ func TestSeedModeResetNetworkAppliesLive(t *testing.T) {
 	}
 	if nc := readFile(t, m.o.Root.Dir, "var/lib/cloud/seed/nocloud/network-config"); !strings.Contains(nc, "198.18.8.10/24") {
 		t.Errorf("seed not rewritten:\n%s", nc)
+	}
+}
+
+// Issue 12: `guestbridge status` shows the leases the agent holds. After
+// the keeper's first lease and one renewal (T1 = 3 s), Leases names the
+// interface, the family, the leased address, when it was obtained and
+// renewed, and its expiry (2 minutes after the renewal); LeaseChanged was
+// called for each.
+func TestLeasesAfterRenewal(t *testing.T) {
+	guest, peer := nltest.NewNS(t, "lg"), nltest.NewNS(t, "lp")
+	guest.Veth(t, "nic0", nsMAC0, peer, "peer0")
+	peer.IP(t, "addr", "add", "198.18.7.1/24", "dev", "peer0")
+	peer.Dnsmasq(t, "peer0", "--dhcp-range=198.18.7.50,198.18.7.50,255.255.255.0,2m",
+		"--dhcp-option=option:T1,3", "--dhcp-option=option:T2,100")
+	var changes atomic.Int32
+	m := New(Options{Root: system.Root{Dir: t.TempDir(), Live: true}, StateDir: t.TempDir(), Log: quietLog(),
+		Handle: guest.Handle, NetNS: guest.NsFd, DHCPTimeout: 10 * time.Second,
+		LeaseChanged: func() { changes.Add(1) }})
+	if got := m.Leases(); len(got) != 0 {
+		t.Fatalf("leases before any keeper: %+v", got)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := &netconf.Config{Ethernets: []netconf.Ethernet{{ID: "nic0", MAC: mac(nsMAC0), L3: netconf.L3{DHCP4: true}}}}
+	if res := m.Provision(ctx, Request{Inst: &datasource.Instance{InstanceID: "i-1", Network: cfg}, KeepGoing: true}); res.Status() != OK {
+		t.Fatalf("provision: %v", res.Err())
+	}
+	start := time.Now()
+	done := make(chan struct{})
+	go func() { m.KeepLeases(ctx); close(done) }()
+	if !nltest.Eventually(15*time.Second, func() bool { return changes.Load() >= 2 }) {
+		t.Fatalf("LeaseChanged called %d times within 15 s, want a lease and a renewal", changes.Load())
+	}
+	got := m.Leases()
+	if len(got) != 1 {
+		t.Fatalf("leases %+v, want one", got)
+	}
+	l := got[0]
+	if l.Interface != "nic0" || l.Family != "DHCPv4" || len(l.Addresses) != 1 || l.Addresses[0] != netip.MustParsePrefix("198.18.7.50/24") {
+		t.Errorf("lease %+v, want nic0 DHCPv4 198.18.7.50/24", l)
+	}
+	if !l.Renewed.After(l.Obtained) || l.Obtained.Before(start) || l.Renewed.After(time.Now()) {
+		t.Errorf("obtained %v, renewed %v (keeper started %v): want a renewal after the first lease", l.Obtained, l.Renewed, start)
+	}
+	if d := l.Expires.Sub(l.Renewed); d < 110*time.Second || d > 2*time.Minute+time.Second {
+		t.Errorf("expires %v, %v after the renewal; want about the 2-minute lease time", l.Expires, d)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("KeepLeases did not stop within 5 s of cancel")
 	}
 }

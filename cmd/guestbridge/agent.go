@@ -66,22 +66,31 @@ func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	mach := provision.New(provision.Options{Root: root, StateDir: *stateDir, Log: log})
 	// Ready as soon as we run: XenStore may never appear (KVM), and the
 	// boot must not wait for it.
 	notifyReady(log)
 	log.Info("agent started", "mode", m, "why", why)
-	ast := agentState{PID: os.Getpid(), Started: time.Now().UTC(), Mode: m, XenStore: "waiting",
+	now := time.Now().UTC()
+	ast := agentState{PID: os.Getpid(), Started: now, Mode: m, XenStore: "waiting", Since: now,
 		Heartbeat: set.Get("agent.heartbeat_interval").Value}
 	for _, c := range settings.AgentCommands {
 		if !set.CommandAllowed(c) {
 			ast.Refused = append(ast.Refused, c)
 		}
 	}
-	writeAgentState(ctx, *stateDir, ast)
+	// The requests a previous agent answered stay listed (an agentupdate
+	// re-exec, a restart); /run/guestbridge is emptied at every boot.
+	if prev, ok := readAgentState(*stateDir); ok {
+		ast.LastRequests = prev.LastRequests[:min(len(prev.LastRequests), maxLastRequests)]
+	}
+	// agent.json: one owner, written at most once a second, and at stop.
+	state := newAgentStateWriter(*stateDir, log, ast)
+	mach := provision.New(provision.Options{Root: root, StateDir: *stateDir, Log: log, LeaseChanged: state.leasesChanged})
+	state.leases = mach.Leases
+	stopState := state.start()
 	defer func() {
-		ast.XenStore = "stopped"
-		writeAgentState(context.Background(), *stateDir, ast)
+		state.setXenStore("stopped")
+		stopState()
 	}()
 
 	var wg sync.WaitGroup
@@ -110,8 +119,7 @@ func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	defer c.Close()
-	ast.XenStore = "connected"
-	writeAgentState(ctx, *stateDir, ast)
+	state.setXenStore("connected")
 	resetNetwork := func(ctx context.Context) error {
 		inst, err := vmdata.ReadInstance(ctx, c, nil)
 		if err != nil {
@@ -141,6 +149,7 @@ func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
 		AllowInsecureUpdate: set.String("agent.update") == "insecure",
 		Logf:                logf,
 		Refuse:              refusal(set),
+		Done:                state.requestDone,
 	})
 	log.Info("agent serving XenStore requests", "mode", m)
 	err = a.Run(ctx)

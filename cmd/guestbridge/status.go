@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+	"strconv"
 	"time"
-
-	"guestbridge/internal/statefile"
+	"unicode"
 
 	"guestbridge/provision"
 	"guestbridge/settings"
@@ -47,8 +45,8 @@ const (
 func runStatus(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := newFlags("status")
 	stateDir := stateDirFlag(fs)
-	asJSON := fs.Bool("json", false, "print the record as JSON")
-	long := fs.Bool("long", false, "also list every step with its changes, warnings and errors")
+	asJSON := fs.Bool("json", false, "print the records (last run, agent) as JSON")
+	long := fs.Bool("long", false, "also list every step with its changes, warnings and errors, and all the agent's last requests with their ids")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -74,17 +72,29 @@ func runStatus(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	ag, agOK := readAgentState(*stateDir)
+	var agWarnings []string
+	if agOK {
+		agWarnings = agentWarnings(ag, time.Now())
+		if len(agWarnings) > 0 && code == statusHealthy {
+			code = statusDegraded
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		var agp *agentState
+		type agentStatus struct {
+			agentState
+			Warnings []string `json:"warnings,omitempty"`
+		}
+		var agp *agentStatus
 		if agOK {
-			agp = &ag
+			agp = &agentStatus{ag, agWarnings}
 		}
 		if err := enc.Encode(struct {
 			provision.Record
-			Agent *agentState `json:"agent,omitempty"`
-		}{rec, agp}); err != nil {
+			Agent  *agentStatus `json:"agent,omitempty"`
+			Health string       `json:"health"` // healthy, degraded, failed: the exit status
+		}{rec, agp, healthName(code)}); err != nil {
 			return err
 		}
 	} else {
@@ -124,11 +134,7 @@ func runStatus(ctx context.Context, args []string, stdout io.Writer) error {
 			fmt.Fprintf(stdout, "warning: %s\n", w)
 		}
 		if agOK {
-			fmt.Fprintf(stdout, "agent: pid %d, mode %s, started %s, XenStore %s since %s\n", ag.PID, ag.Mode,
-				ag.Started.Format(time.RFC3339), ag.XenStore, ag.Since.Format(time.RFC3339))
-			if len(ag.Refused) > 0 {
-				fmt.Fprintf(stdout, "agent: refuses %v (settings)\n", ag.Refused)
-			}
+			printAgentState(stdout, ag, agWarnings, *long, time.Now())
 		}
 	}
 	if code != statusHealthy {
@@ -137,36 +143,75 @@ func runStatus(ctx context.Context, args []string, stdout io.Writer) error {
 	return nil
 }
 
-// agentStateFile is the agent's own small record beside status.json.
-const agentStateFile = "agent.json"
-
-// agentState is what `guestbridge status` shows about the agent.
-type agentState struct {
-	PID       int       `json:"pid"`
-	Started   time.Time `json:"started"`
-	Mode      string    `json:"mode"`
-	XenStore  string    `json:"xenstore"` // waiting, connected, stopped
-	Since     time.Time `json:"since"`
-	Refused   []string  `json:"refused_commands,omitempty"`
-	Heartbeat string    `json:"heartbeat_interval,omitempty"`
+func healthName(code int) string {
+	switch code {
+	case statusFailed:
+		return "failed"
+	case statusDegraded:
+		return "degraded"
+	}
+	return "healthy"
 }
 
-func writeAgentState(ctx context.Context, dir string, st agentState) {
-	st.Since = time.Now().UTC()
-	b, err := json.MarshalIndent(st, "", "  ")
-	if err == nil {
-		err = statefile.WriteMode(dir, agentStateFile, append(b, '\n'), 0o644)
+// shortRequests is how many of the agent's last requests status shows
+// without --long.
+const shortRequests = 5
+
+// printAgentState prints the agent's part of `guestbridge status`.
+func printAgentState(w io.Writer, ag agentState, warnings []string, long bool, now time.Time) {
+	fmt.Fprintf(w, "agent: pid %d, mode %s, started %s, XenStore %s since %s\n", ag.PID, ag.Mode,
+		ag.Started.Format(time.RFC3339), ag.XenStore, ag.Since.Format(time.RFC3339))
+	if len(ag.Refused) > 0 {
+		fmt.Fprintf(w, "agent: refuses %v (settings)\n", ag.Refused)
 	}
-	if err != nil {
-		logger(ctx).Warn(fmt.Sprintf("agent state record: %v", err))
+	for _, l := range ag.Leases {
+		fmt.Fprintf(w, "agent: lease %s %s", l.Interface, l.Family)
+		for _, a := range l.Addresses {
+			fmt.Fprintf(w, " %s", a)
+		}
+		when := "in " + humanDuration(l.Expires.Sub(now))
+		if !now.Before(l.Expires) {
+			when = "EXPIRED " + humanDuration(now.Sub(l.Expires)) + " ago"
+		}
+		fmt.Fprintf(w, " expires %s (%s), renewed %s\n", l.Expires.UTC().Format(time.RFC3339), when, l.Renewed.UTC().Format(time.RFC3339))
+	}
+	if n := len(ag.LastRequests); n > 0 {
+		shown := ag.LastRequests
+		if !long && n > shortRequests {
+			shown = shown[:shortRequests]
+		}
+		if len(shown) < n {
+			fmt.Fprintf(w, "agent: last requests (newest first, %d of %d; --long for all):\n", len(shown), n)
+		} else {
+			fmt.Fprintf(w, "agent: last requests (newest first):\n")
+		}
+		for _, r := range shown {
+			d := humanDuration(time.Duration(r.DurationMS * float64(time.Millisecond)))
+			fmt.Fprintf(w, "  %s  %s  %s  %s", r.Received.UTC().Format(time.RFC3339), printable(r.Command), printable(r.Code), d)
+			if r.Message != "" {
+				fmt.Fprintf(w, "  %q", r.Message)
+			}
+			if r.WriteError != "" {
+				fmt.Fprintf(w, "  (reply not written: %s)", r.WriteError)
+			}
+			if long {
+				fmt.Fprintf(w, "  id %s", r.ID)
+			}
+			fmt.Fprintln(w)
+		}
+	}
+	for _, wn := range warnings {
+		fmt.Fprintf(w, "warning: %s\n", wn)
 	}
 }
 
-func readAgentState(dir string) (agentState, bool) {
-	var st agentState
-	b, err := os.ReadFile(filepath.Join(dir, agentStateFile))
-	if err != nil || json.Unmarshal(b, &st) != nil {
-		return st, false
+// printable returns s, quoted when it holds anything but printable
+// characters without spaces (the host chooses command names).
+func printable(s string) string {
+	for _, r := range s {
+		if !unicode.IsPrint(r) || r == ' ' {
+			return strconv.Quote(s)
+		}
 	}
-	return st, true
+	return s
 }
