@@ -30,6 +30,31 @@ type Client struct {
 	closing  chan struct{}
 	watches  map[string]*watch // by token
 	tokenSeq uint64
+
+	// Connection state reporting (SetStateFunc). The state changes and
+	// events are queued under mu, in the order they happen, and delivered
+	// by deliverStates under notifyMu, never under mu.
+	state    ConnState
+	stateFn  func(ConnState)
+	events   []ConnState
+	notifyMu sync.Mutex
+}
+
+// ConnState is the state of a Client's connection, as SetStateFunc reports it.
+type ConnState struct {
+	// Connected is false from the moment the transport is lost until the
+	// client has redialled: calls then wait (or fail with ErrDisconnected).
+	Connected bool
+	// Since is when the client took this state.
+	Since time.Time
+	// Cause is why the connection was last lost (nil before the first loss);
+	// it is kept once connected again.
+	Cause error
+	// Reconnects counts the times the connection was lost since Dial, each
+	// one starting a reconnect (the current one too while not Connected).
+	Reconnects int
+	// Path is the socket or device connected to, or last connected to.
+	Path string
 }
 
 // Dial connects to xenstored at path. With path "" it tries $XENSTORED_PATH,
@@ -48,6 +73,56 @@ func Dial(ctx context.Context, path string) (*Client, error) {
 	}
 	c.install(rw, name)
 	return c, nil
+}
+
+// SetStateFunc makes the client report its connection state to fn: at once
+// the current state, then every change (lost, reconnected) in the order
+// they happen, one call at a time. fn runs on one of the client's
+// goroutines without any of its locks held, so it may call the client (but
+// it delays the next report while it runs, and must not call SetStateFunc).
+// Nothing is reported for Close. fn nil stops the reports.
+func (c *Client) SetStateFunc(fn func(ConnState)) {
+	c.mu.Lock()
+	c.stateFn = fn
+	c.events = nil
+	if fn != nil {
+		c.events = append(c.events, c.state)
+	}
+	c.mu.Unlock()
+	go c.deliverStates()
+}
+
+// setStateLocked records a change of the connection state (under mu) and queues
+// it for the state function; deliverStates hands it over later, outside mu.
+func (c *Client) setStateLocked(connected bool, cause error, path string) {
+	c.state.Connected, c.state.Since, c.state.Path = connected, time.Now(), path
+	if !connected {
+		c.state.Cause = cause
+		c.state.Reconnects++
+	}
+	if c.stateFn != nil {
+		c.events = append(c.events, c.state)
+	}
+}
+
+// deliverStates calls the state function with the queued states, in order.
+// notifyMu makes the deliveries of concurrent callers one ordered stream; mu
+// is never held while the function runs.
+func (c *Client) deliverStates() {
+	c.notifyMu.Lock()
+	defer c.notifyMu.Unlock()
+	for {
+		c.mu.Lock()
+		evs, fn := c.events, c.stateFn
+		c.events = nil
+		c.mu.Unlock()
+		if len(evs) == 0 || fn == nil {
+			return
+		}
+		for _, e := range evs {
+			fn(e)
+		}
+	}
 }
 
 // SetLogf sets where the client reports reconnects; the default discards them.
@@ -78,6 +153,7 @@ func (c *Client) install(rw io.ReadWriteCloser, name string) bool {
 	c.gen++
 	cn := newConn(rw, name, c.gen)
 	c.cur = cn
+	c.setStateLocked(true, nil, name)
 	if c.ready == nil {
 		c.ready = make(chan struct{})
 	}
@@ -114,11 +190,13 @@ func (c *Client) connLost(cn *conn, err error) {
 	c.cur = nil
 	c.ready = make(chan struct{})
 	if !c.closed {
+		c.setStateLocked(false, err, cn.name)
 		go c.reconnect(cn.name, err)
 	}
 }
 
 func (c *Client) reconnect(lastName string, cause error) {
+	c.deliverStates() // lost: here, not in connLost, whose caller may be a request
 	c.log("xenstore: connection to %s lost: %v; reconnecting", lastName, cause)
 	b := newBackoff()
 	for attempt := 1; ; attempt++ {
@@ -139,6 +217,7 @@ func (c *Client) reconnect(lastName string, cause error) {
 		if !c.install(rw, name) {
 			return
 		}
+		c.deliverStates()
 		c.log("xenstore: reconnected to %s", name)
 		c.rewatch()
 		return
