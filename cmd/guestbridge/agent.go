@@ -120,6 +120,9 @@ func runAgent(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer c.Close()
 	state.setXenStore("connected")
+	// From now on the client reports lost and reconnected (live in
+	// agent.json and status); the writer only records.
+	c.SetStateFunc(state.xenStoreState)
 	resetNetwork := func(ctx context.Context) error {
 		inst, err := vmdata.ReadInstance(ctx, c, nil)
 		if err != nil {

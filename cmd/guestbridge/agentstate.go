@@ -14,6 +14,7 @@ import (
 	"guestbridge/agent"
 	"guestbridge/internal/statefile"
 	"guestbridge/provision"
+	"guestbridge/xenstore"
 )
 
 // agentStateFile is the agent's own small record beside status.json. It is
@@ -23,13 +24,20 @@ const agentStateFile = "agent.json"
 
 // agentState is what `guestbridge status` shows about the agent.
 type agentState struct {
-	PID       int       `json:"pid"`
-	Started   time.Time `json:"started"`
-	Mode      string    `json:"mode"`
-	XenStore  string    `json:"xenstore"` // waiting, connected, stopped
-	Since     time.Time `json:"since"`    // when XenStore took that state
-	Refused   []string  `json:"refused_commands,omitempty"`
-	Heartbeat string    `json:"heartbeat_interval,omitempty"`
+	PID      int       `json:"pid"`
+	Started  time.Time `json:"started"`
+	Mode     string    `json:"mode"`
+	XenStore string    `json:"xenstore"` // waiting, connected, reconnecting, stopped
+	Since    time.Time `json:"since"`    // when XenStore took that state
+	// Reconnects counts the times the agent lost its XenStore connection
+	// (xenstored restarted, the guest was migrated or restored) and began
+	// reconnecting; LostAt and LostCause are about the last of them, and
+	// stay once it is connected again.
+	Reconnects int       `json:"reconnects,omitempty"`
+	LostAt     time.Time `json:"lost_at,omitzero"`
+	LostCause  string    `json:"lost_cause,omitempty"`
+	Refused    []string  `json:"refused_commands,omitempty"`
+	Heartbeat  string    `json:"heartbeat_interval,omitempty"`
 	// LastRequests are the last maxLastRequests answered requests, newest
 	// first.
 	LastRequests []requestState `json:"last_requests,omitempty"`
@@ -106,6 +114,31 @@ func (w *agentStateWriter) setXenStore(state string) {
 	w.update(func(st *agentState) {
 		if st.XenStore != state || st.Since.IsZero() {
 			st.XenStore, st.Since = state, time.Now().UTC()
+		}
+	})
+}
+
+// xenStoreState is the XenStore client's state function
+// (xenstore.Client.SetStateFunc): the client reports, the writer records.
+// Once the agent has stopped, a late report changes nothing.
+func (w *agentStateWriter) xenStoreState(cs xenstore.ConnState) {
+	state := "connected"
+	if !cs.Connected {
+		state = "reconnecting"
+	}
+	w.update(func(st *agentState) {
+		if st.XenStore == "stopped" {
+			return
+		}
+		if st.XenStore != state || st.Reconnects != cs.Reconnects || st.Since.IsZero() {
+			st.XenStore, st.Since = state, cs.Since.UTC()
+		}
+		st.Reconnects = cs.Reconnects
+		if !cs.Connected {
+			st.LostAt = cs.Since.UTC()
+		}
+		if cs.Cause != nil {
+			st.LostCause = cs.Cause.Error()
 		}
 	})
 }
@@ -216,12 +249,24 @@ func readAgentState(dir string) (agentState, bool) {
 	return st, true
 }
 
+// xenStoreReconnectGrace is how long the agent may be reconnecting to
+// XenStore before status calls it degraded. The client redials at least
+// every 5 s, so a xenstored restart or the resume after a live migration or
+// an xl save/restore reconnects within seconds: a blip, not a fault. Longer,
+// the host cannot reach the agent (resetnetwork, password, ... time out).
+const xenStoreReconnectGrace = 30 * time.Second
+
 // agentWarnings are what makes the agent's state degraded: a lease past
-// its expiry (the agent failed to renew it), and an agent the record says
-// runs that does not. XenStore still "waiting" is not one: a KVM guest
+// its expiry (the agent failed to renew it), an agent the record says runs
+// that does not, and XenStore lost for longer than
+// xenStoreReconnectGrace. XenStore still "waiting" is not one: a KVM guest
 // never has XenStore.
 func agentWarnings(st agentState, now time.Time) []string {
 	var out []string
+	if st.XenStore == "reconnecting" && now.Sub(st.Since) >= xenStoreReconnectGrace {
+		out = append(out, fmt.Sprintf("agent: XenStore connection lost at %s (%s ago, %s) and not back: the host cannot reach the agent",
+			st.Since.UTC().Format(time.RFC3339), humanDuration(now.Sub(st.Since)), causeText(st.LostCause)))
+	}
 	if st.XenStore != "stopped" && st.PID > 0 && !processAlive(st.PID) {
 		written := ""
 		if !st.Written.IsZero() {
@@ -237,6 +282,14 @@ func agentWarnings(st agentState, now time.Time) []string {
 		}
 	}
 	return out
+}
+
+// causeText is a lost connection's cause for people.
+func causeText(cause string) string {
+	if cause == "" {
+		return "cause unknown"
+	}
+	return cause
 }
 
 // processAlive reports whether pid exists (EPERM: it does, as someone else's).

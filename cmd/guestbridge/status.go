@@ -159,8 +159,16 @@ const shortRequests = 5
 
 // printAgentState prints the agent's part of `guestbridge status`.
 func printAgentState(w io.Writer, ag agentState, warnings []string, long bool, now time.Time) {
-	fmt.Fprintf(w, "agent: pid %d, mode %s, started %s, XenStore %s since %s\n", ag.PID, ag.Mode,
+	fmt.Fprintf(w, "agent: pid %d, mode %s, started %s, XenStore %s since %s", ag.PID, ag.Mode,
 		ag.Started.Format(time.RFC3339), ag.XenStore, ag.Since.Format(time.RFC3339))
+	switch {
+	case ag.XenStore == "reconnecting":
+		fmt.Fprintf(w, " (%s), %s", causeText(ag.LostCause), plural(ag.Reconnects, "reconnect"))
+	case ag.Reconnects > 0:
+		fmt.Fprintf(w, ", %s (last lost %s: %s)", plural(ag.Reconnects, "reconnect"),
+			ag.LostAt.Format(time.RFC3339), causeText(ag.LostCause))
+	}
+	fmt.Fprintln(w)
 	if len(ag.Refused) > 0 {
 		fmt.Fprintf(w, "agent: refuses %v (settings)\n", ag.Refused)
 	}
@@ -203,6 +211,14 @@ func printAgentState(w io.Writer, ag agentState, warnings []string, long bool, n
 	for _, wn := range warnings {
 		fmt.Fprintf(w, "warning: %s\n", wn)
 	}
+}
+
+// plural is "1 reconnect", "3 reconnects".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // printable returns s, quoted when it holds anything but printable
