@@ -83,6 +83,13 @@ func CryptSHA512(password, setting string) (string, error) {
 	if len(salt) > sha512MaxSaltLen {
 		salt = salt[:sha512MaxSaltLen]
 	}
+	if strings.HasPrefix(salt, sha512RoundsPrefix) {
+		// "$6$rounds=0" (no '$' after the digits) makes glibc take
+		// "rounds=0" as the salt, and its hash then reads back as a rounds
+		// field with another salt: it could never be verified. '=' is not
+		// in crypt's salt alphabet, so no real hash has such a salt.
+		return "", fmt.Errorf("crypt setting: salt %q would read back as a rounds field", salt)
+	}
 
 	sum := sha512CryptSum([]byte(password), []byte(salt), rounds)
 

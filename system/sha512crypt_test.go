@@ -249,3 +249,17 @@ func settingRounds(setting string) (uint64, bool) {
 	n, err := strconv.ParseUint(num[:end], 10, 64)
 	return n, err == nil
 }
+
+// A setting whose salt starts with "rounds=" (no '$' after the digits) is
+// refused: its hash would read back with a rounds field and never verify
+// (fuzz crasher a22741be16d75b0f).
+func TestCryptSHA512RefusesRoundsLikeSalt(t *testing.T) {
+	for _, setting := range []string{"$6$rounds=0", "$6$rounds=5000x$", "$6$rounds=$"} {
+		if got, err := CryptSHA512("pw", setting); err == nil {
+			t.Errorf("CryptSHA512(pw, %q) = %q, want an error", setting, got)
+		}
+	}
+	if _, err := CryptSHA512("pw", "$6$rounds=5000$salt"); err != nil {
+		t.Errorf("a real rounds field is refused: %v", err)
+	}
+}
