@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
@@ -42,38 +41,8 @@ func TestAgentAndSend(t *testing.T) {
 	xs.Set("vm", []byte("/vm/6d2b1c3a-6a7e-4f5e-9d0c-1b2a3c4d5e6f"))
 	root := offlineImage(t)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var agentErr syncBuffer
-	done := make(chan int)
-	go func() {
-		var out bytes.Buffer
-		done <- run(ctx, []string{"agent", "--xenstore", xs.SocketPath(), "--root", root,
-			"--mode", "seed", "--metrics-interval", "0", "--state-dir", t.TempDir()}, &out, &agentErr)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case rc := <-done:
-			if rc != 0 {
-				t.Errorf("agent exited %d on cancel: %s", rc, agentErr.String())
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("agent did not stop within 10 s of cancel")
-		}
-	})
-
-	send := func(args ...string) map[string]string {
-		t.Helper()
-		rc, out, stderr := runCLI(t, append([]string{"send", "--xenstore", xs.SocketPath(), "--timeout", "10s"}, args...)...)
-		if rc != 0 {
-			t.Fatalf("send %v: rc %d: %s\nagent: %s", args, rc, stderr, agentErr.String())
-		}
-		var reply map[string]string
-		if err := json.Unmarshal([]byte(out), &reply); err != nil {
-			t.Fatalf("send %v: reply %q is not a JSON object of strings: %v", args, out, err)
-		}
-		return reply
-	}
+	a := startAgent(t, xs.SocketPath(), "--root", root, "--mode", "seed", "--metrics-interval", "0", "--state-dir", t.TempDir())
+	send, agentErr := a.send, a.log
 
 	if r := send("version", "agent"); r["returncode"] != "0" || r["message"] != version {
 		t.Errorf("version reply %v, want returncode 0 and %q", r, version)

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,25 +41,7 @@ func TestAgentXenStoreReconnectingLive(t *testing.T) {
 	root := offlineImage(t)
 	stateDir := t.TempDir()
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var agentErr syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		var out bytes.Buffer
-		done <- run(ctx, []string{"agent", "--xenstore", sock, "--root", root,
-			"--mode", "seed", "--metrics-interval", "0", "--state-dir", stateDir}, &out, &agentErr)
-	}()
-	defer func() {
-		cancel()
-		select {
-		case rc := <-done:
-			if rc != 0 {
-				t.Errorf("agent exited %d: %s", rc, agentErr.String())
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("agent did not stop within 10 s of cancel")
-		}
-	}()
+	agentErr := startAgent(t, sock, "--root", root, "--mode", "seed", "--metrics-interval", "0", "--state-dir", stateDir).log
 	connected := waitAgentState(t, stateDir, "connected", func(st agentState) bool { return st.XenStore == "connected" })
 	if connected.Reconnects != 0 || connected.LostCause != "" {
 		t.Errorf("before any loss: %+v", connected)

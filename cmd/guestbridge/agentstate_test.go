@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"log/slog"
@@ -51,41 +50,8 @@ func TestStatusShowsAgentRequests(t *testing.T) {
 	root := offlineImage(t)
 	stateDir := t.TempDir()
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var agentErr syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		var out bytes.Buffer
-		done <- run(ctx, []string{"agent", "--xenstore", xs.SocketPath(), "--root", root,
-			"--mode", "seed", "--metrics-interval", "0", "--state-dir", stateDir}, &out, &agentErr)
-	}()
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		select {
-		case rc := <-done:
-			if rc != 0 {
-				t.Errorf("agent exited %d on cancel: %s", rc, agentErr.String())
-			}
-		case <-time.After(10 * time.Second):
-			t.Error("agent did not stop within 10 s of cancel")
-		}
-	}
-	t.Cleanup(stop)
-
-	send := func(args ...string) map[string]string {
-		t.Helper()
-		rc, out, stderr := runCLI(t, append([]string{"send", "--xenstore", xs.SocketPath(), "--timeout", "10s"}, args...)...)
-		var reply map[string]string
-		if rc != 0 || json.Unmarshal([]byte(out), &reply) != nil {
-			t.Fatalf("send %v: rc %d %q %s\nagent: %s", args, rc, out, stderr, agentErr.String())
-		}
-		return reply
-	}
+	a := startAgent(t, xs.SocketPath(), "--root", root, "--mode", "seed", "--metrics-interval", "0", "--state-dir", stateDir)
+	send, stop := a.send, a.stop
 	const content = "RECOGNISABLE-FILE-CONTENT-7731"
 	const hostPub = "123456789012345678901234567890"
 	pwValue := base64.StdEncoding.EncodeToString([]byte("RECOGNISABLE-PASSWORD-4242-padded"))
@@ -171,21 +137,14 @@ func TestStatusShowsAgentRequests(t *testing.T) {
 	}
 
 	// A restarted agent (here without XenStore) still lists them.
-	ctx2, cancel2 := context.WithCancel(context.Background())
-	defer cancel2()
-	done2 := make(chan int, 1)
-	go func() {
-		var out bytes.Buffer
-		done2 <- run(ctx2, []string{"agent", "--xenstore", filepath.Join(t.TempDir(), "none"), "--root", root,
-			"--mode", "seed", "--metrics-interval", "0", "--state-dir", stateDir}, &out, &agentErr)
-	}()
+	a2 := startAgent(t, filepath.Join(t.TempDir(), "none"), "--root", root, "--mode", "seed", "--metrics-interval", "0", "--state-dir", stateDir)
 	waitUntil = time.Now().Add(5 * time.Second)
 	for ag, _ = readAgentState(stateDir); ag.XenStore != "waiting" && time.Now().Before(waitUntil); ag, _ = readAgentState(stateDir) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	cancel2()
-	if rc := <-done2; rc != 0 || ag.XenStore != "waiting" || len(ag.LastRequests) != 6 || ag.LastRequests[0].Command != "features" {
-		t.Errorf("restarted agent (rc %d): XenStore %q, requests %+v", rc, ag.XenStore, ag.LastRequests)
+	a2.stop()
+	if ag.XenStore != "waiting" || len(ag.LastRequests) != 6 || ag.LastRequests[0].Command != "features" {
+		t.Errorf("restarted agent: XenStore %q, requests %+v", ag.XenStore, ag.LastRequests)
 	}
 }
 

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"guestbridge/settings"
 	"guestbridge/xenstore/xenstoretest"
@@ -150,32 +147,8 @@ func TestAgentRefusesCommandsFromSettings(t *testing.T) {
 	xs := xenstoretest.NewServer(t)
 	root := offlineImage(t)
 	writeConf(t, root, "[commands]\npassword = false\nkeyinit = no\n")
-	ctx, cancel := context.WithCancel(context.Background())
-	var agentErr syncBuffer
-	done := make(chan int)
 	stateDir := t.TempDir()
-	go func() {
-		var out bytes.Buffer
-		done <- run(ctx, []string{"agent", "--xenstore", xs.SocketPath(), "--root", root,
-			"--mode", "seed", "--state-dir", stateDir}, &out, &agentErr)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("agent did not stop")
-		}
-	})
-	send := func(args ...string) map[string]string {
-		t.Helper()
-		rc, out, stderr := runCLI(t, append([]string{"send", "--xenstore", xs.SocketPath(), "--timeout", "10s"}, args...)...)
-		var reply map[string]string
-		if err := json.Unmarshal([]byte(out), &reply); err != nil {
-			t.Fatalf("send %v: rc %d %q %s: %v\nagent: %s", args, rc, out, stderr, err, agentErr.String())
-		}
-		return reply
-	}
+	send := startAgent(t, xs.SocketPath(), "--root", root, "--mode", "seed", "--state-dir", stateDir).send
 	for _, c := range []struct{ cmd, value, setting string }{
 		{"keyinit", "12345", "commands.keyinit = false"},
 		{"password", "x", "commands.password = false"},

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"guestbridge/provision"
 	"guestbridge/xenstore/xenstoretest"
@@ -123,26 +120,10 @@ func TestAgentResetNetworkHonoursStepsHosts(t *testing.T) {
 	xs.Set("vm", []byte("/vm/6d2b1c3a-6a7e-4f5e-9d0c-1b2a3c4d5e6f"))
 	root := offlineImage(t)
 	writeConf(t, root, "[steps]\nhosts = false\n")
-	ctx, cancel := context.WithCancel(context.Background())
-	var agentErr syncBuffer
-	done := make(chan int)
-	go func() {
-		var out bytes.Buffer
-		done <- run(ctx, []string{"agent", "--xenstore", xs.SocketPath(), "--root", root,
-			"--mode", "apply", "--metrics-interval", "0", "--state-dir", t.TempDir()}, &out, &agentErr)
-	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Error("agent did not stop within 10 s of cancel")
-		}
-	})
-	rc, out, stderr := runCLI(t, "send", "--xenstore", xs.SocketPath(), "--timeout", "10s", "resetnetwork")
-	var reply map[string]string
-	if err := json.Unmarshal([]byte(out), &reply); err != nil || rc != 0 || reply["returncode"] != "0" {
-		t.Fatalf("resetnetwork: rc %d reply %q %s: %v\nagent: %s", rc, out, stderr, err, agentErr.String())
+	a := startAgent(t, xs.SocketPath(), "--root", root, "--mode", "apply", "--metrics-interval", "0", "--state-dir", t.TempDir())
+	agentErr := a.log
+	if r := a.send("resetnetwork"); r["returncode"] != "0" {
+		t.Fatalf("resetnetwork reply %v\nagent: %s", r, agentErr.String())
 	}
 	if b, _ := os.ReadFile(filepath.Join(root, "etc/hostname")); string(b) != "rax-test\n" {
 		t.Errorf("/etc/hostname %q, want rax-test\nagent: %s", b, agentErr.String())
