@@ -473,7 +473,7 @@ func (a *Agent) serve(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		name, res, after := a.handleNamed(ctx, id, raw)
+		name, res, after := a.handle(ctx, id, raw)
 		ans = answer{reply: res.encode(), after: after, rec: newRecord(id, name, received, res)}
 		a.unsent[id] = ans
 	}

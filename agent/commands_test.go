@@ -26,7 +26,7 @@ func newTestAgent(t testing.TB, opts Options) (*Agent, *fakeActions) {
 // is what Nova can parse: one JSON object, returncode and message strings.
 func call(t testing.TB, a *Agent, req string) result {
 	t.Helper()
-	res, _ := a.handle(context.Background(), "test-id", []byte(req))
+	_, res, _ := a.handle(context.Background(), "test-id", []byte(req))
 	return decodeReply(t, res.encode())
 }
 

@@ -57,17 +57,11 @@ func lookup(name string) (command, bool) {
 	return command{}, false
 }
 
-// handle turns raw request bytes into a reply. It never panics: a panic in
-// a command becomes a 500 reply. Only the id, the command name and the
-// return code are logged, never values or messages (they may hold secrets).
-func (a *Agent) handle(ctx context.Context, id string, raw []byte) (res result, after func()) {
-	_, res, after = a.handleNamed(ctx, id, raw)
-	return res, after
-}
-
-// handleNamed is handle that also returns the command's name ("?" when the
-// request has none).
-func (a *Agent) handleNamed(ctx context.Context, id string, raw []byte) (name string, res result, after func()) {
+// handle turns raw request bytes into a reply and names the command ("?"
+// when the request has none). It never panics: a panic in a command becomes
+// a 500 reply. Only the id, the command name and the return code are
+// logged, never values or messages (they may hold secrets).
+func (a *Agent) handle(ctx context.Context, id string, raw []byte) (name string, res result, after func()) {
 	name = "?"
 	defer func() {
 		if p := recover(); p != nil {

@@ -28,7 +28,7 @@ func FuzzHandleRequest(f *testing.F) {
 		a := New(newFakeStore(), &fakeActions{}, Options{Version: "1.0"})
 		// A key is present so password requests reach decryption too.
 		a.keys.secret = "152578739110533633474282934333723"
-		res, _ := a.handle(context.Background(), "fuzz", data)
+		_, res, _ := a.handle(context.Background(), "fuzz", data)
 		raw := res.encode()
 		var fields map[string]any
 		if err := json.Unmarshal(raw, &fields); err != nil {
@@ -44,7 +44,7 @@ func FuzzHandleRequest(f *testing.F) {
 		if len(raw) > maxMessage+64 {
 			t.Fatalf("reply of %d bytes is too large for XenStore", len(raw))
 		}
-		next, _ := a.handle(context.Background(), "fuzz2", []byte(`{"name":"version"}`))
+		_, next, _ := a.handle(context.Background(), "fuzz2", []byte(`{"name":"version"}`))
 		if next.Code != codeOK || next.Message != "1.0" {
 			t.Fatalf("agent broken after %q: %+v", data, next)
 		}

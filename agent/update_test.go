@@ -93,7 +93,7 @@ func TestAgentUpdateReplacesBinaryThenReexecs(t *testing.T) {
 		t.Errorf("temp files left: %q", left)
 	}
 	// The object form with sha256.
-	res, after := f.agent.handle(ctx, "u2", []byte(req("agentupdate", map[string]string{"url": f.url + "/agent", "md5sum": f.md5, "sha256": f.sha})))
+	_, res, after := f.agent.handle(ctx, "u2", []byte(req("agentupdate", map[string]string{"url": f.url + "/agent", "md5sum": f.md5, "sha256": f.sha})))
 	wantReply(t, res, "0", "")
 	if after == nil {
 		t.Fatal("no re-exec hook after a successful update")
@@ -120,7 +120,7 @@ func TestAgentUpdateRefusals(t *testing.T) {
 		{42, "must be \"<url>,<md5>\" or an object"},
 	}
 	for _, c := range cases {
-		res, after := f.agent.handle(context.Background(), "x", []byte(req("agentupdate", c.value)))
+		_, res, after := f.agent.handle(context.Background(), "x", []byte(req("agentupdate", c.value)))
 		wantError(t, res, "500", c.msg)
 		if after != nil {
 			t.Errorf("%v: re-exec hook on failure", c.value)

@@ -1,7 +1,8 @@
 package system
 
-// CheckHostname reports whether SetHostname would accept name, with the
-// reason when it would not; callers skip a bad name and apply the rest.
+// CheckHostname reports whether WriteHostname and SetHostsEntry would
+// accept name, with the reason when it would not; callers skip a bad name
+// and apply the rest.
 func CheckHostname(name string) error {
 	_, _, err := parseHostname(name)
 	return err

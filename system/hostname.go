@@ -25,23 +25,8 @@ const (
 	maxLabel      = 63
 )
 
-// SetHostname validates name (RFC 1123 labels of at most 63 characters, at
-// most 253 in all, one trailing dot allowed) and makes it the machine's
-// name: WriteHostname, then SetHostsEntry (the provisioning steps
-// "hostname" and "hosts" call them on their own, so that each can be turned
-// off and fail by itself).
-//
-// changed reports whether a file was rewritten.
-func (r Root) SetHostname(name string) (changed bool, err error) {
-	nameChanged, err := r.WriteHostname(name)
-	if err != nil {
-		return nameChanged, err
-	}
-	hostsChanged, err := r.SetHostsEntry(name)
-	return nameChanged || hostsChanged, err
-}
-
-// WriteHostname validates name (as SetHostname) and
+// WriteHostname validates name (RFC 1123 labels of at most 63 characters,
+// at most 253 in all, one trailing dot allowed) and
 //
 //   - writes the short name (first label) to /etc/hostname, as hostname(5)
 //     and Debian's installer want it;
@@ -67,7 +52,7 @@ func (r Root) WriteHostname(name string) (changed bool, err error) {
 	return changed, nil
 }
 
-// SetHostsEntry validates name (as SetHostname) and puts the managed line
+// SetHostsEntry validates name (as WriteHostname) and puts the managed line
 // "127.0.1.1 <fqdn> <short> # guestbridge" (only the short name when name
 // has no dot) into /etc/hosts, replacing guestbridge's previous line in
 // place. Another 127.0.1.1 line is commented out with "# replaced by

@@ -334,3 +334,15 @@ func TestSetHostnameLive(t *testing.T) {
 		t.Errorf("kernel hostname %q, want live-test", res.name)
 	}
 }
+
+// SetHostname is what the provisioning steps "hostname" and "hosts" do
+// together: WriteHostname, then SetHostsEntry. changed reports whether a
+// file was rewritten.
+func (r Root) SetHostname(name string) (changed bool, err error) {
+	nameChanged, err := r.WriteHostname(name)
+	if err != nil {
+		return nameChanged, err
+	}
+	hostsChanged, err := r.SetHostsEntry(name)
+	return nameChanged || hostsChanged, err
+}
